@@ -1,0 +1,113 @@
+# hellod: a pre-forking TCP server, its line-protocol client and an
+# HTTP/1.1 fetcher.  Plain make; override CC, CFLAGS, PREFIX, MANPREFIX,
+# DESTDIR on the command line.
+.POSIX:
+
+VERSION	= 0.1.0
+PREFIX	= /usr/local
+MANPREFIX = $(PREFIX)/share/man
+CC	= cc
+OPT	= -O2 -g
+WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
+	  -Wcast-qual
+CFLAGS	= $(OPT)
+ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
+	  -DVERSION=\"$(VERSION)\" -Icommon $(CFLAGS)
+LDFLAGS	=
+
+COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o
+COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h
+SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
+	  server/worker.o server/session.o server/scoreboard.o server/log.o \
+	  server/ctl.o
+HELLO_OBJ = client/hello.o
+HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
+HTTPGET_HDR = client/httpget.h
+TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test
+PROGS	= server/hellod client/hello client/httpget
+MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1
+
+all: $(PROGS)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+common/libcommon.a: $(COMMON_OBJ)
+	rm -f $@
+	ar rcs $@ $(COMMON_OBJ)
+
+server/hellod: $(SERVER_OBJ) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(SERVER_OBJ) common/libcommon.a
+
+client/hello: $(HELLO_OBJ) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HELLO_OBJ) common/libcommon.a
+
+client/httpget: $(HTTPGET_OBJ) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HTTPGET_OBJ) common/libcommon.a
+
+$(COMMON_OBJ): $(COMMON_HDR)
+$(SERVER_OBJ): server/hellod.h $(COMMON_HDR)
+$(HELLO_OBJ): $(COMMON_HDR)
+$(HTTPGET_OBJ): $(HTTPGET_HDR) $(COMMON_HDR)
+
+test/lr_test: test/lr_test.c common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -o $@ test/lr_test.c common/libcommon.a
+test/addr_test: test/addr_test.c common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -o $@ test/addr_test.c common/libcommon.a
+test/io_test: test/io_test.c common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -o $@ test/io_test.c common/libcommon.a
+test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -Iclient -o $@ test/http_test.c client/http.o \
+	    client/url.o common/libcommon.a
+
+# Foreground, on 127.0.0.1:9999 with five workers; Ctrl-C stops it.
+run: server/hellod
+	./server/hellod
+
+# Installs what the tests need (once), builds, runs every suite, and ends
+# with "N passed, N failed".
+check: all $(TEST_BIN)
+	@scripts/bootstrap
+	@scripts/run-tests
+
+bench: all
+	scripts/bench-pingpong
+	scripts/bench-spawn
+	scripts/bench-httpget
+
+sanitize:
+	$(MAKE) clean
+	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" check
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	mkdir -p $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	mkdir -p $(DESTDIR)$(MANPREFIX)/man8
+	cp -f server/hellod $(DESTDIR)$(PREFIX)/sbin/hellod
+	cp -f client/hello client/httpget $(DESTDIR)$(PREFIX)/bin/
+	chmod 755 $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
+	    $(DESTDIR)$(PREFIX)/bin/httpget
+	cp -f man/hello.1 man/httpget.1 $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f man/hellod.conf.5 $(DESTDIR)$(MANPREFIX)/man5/
+	cp -f man/hellod.8 $(DESTDIR)$(MANPREFIX)/man8/
+	chmod 644 $(DESTDIR)$(MANPREFIX)/man1/hello.1 \
+	    $(DESTDIR)$(MANPREFIX)/man1/httpget.1 \
+	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
+	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
+	    $(DESTDIR)$(PREFIX)/bin/httpget
+	rm -f $(DESTDIR)$(MANPREFIX)/man1/hello.1 \
+	    $(DESTDIR)$(MANPREFIX)/man1/httpget.1 \
+	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
+	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
+
+clean:
+	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(HTTPGET_OBJ) \
+	    common/libcommon.a $(PROGS) $(TEST_BIN)
+
+.PHONY: all run check bench sanitize install uninstall clean

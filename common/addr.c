@@ -1,0 +1,133 @@
+/*
+ * addr.c: parsing "host:port", "[v6addr]:port" and "*:port", and
+ * printing socket addresses the same way.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+
+/*
+ * Check that s is a decimal port from 1 to 65535.  Return the port, or
+ * -1 with a reason in err.
+ */
+int
+addr_port(const char *s, char *err, size_t errlen)
+{
+	long v = 0;
+	const char *p;
+
+	if (*s == '\0') {
+		snprintf(err, errlen, "missing port");
+		return -1;
+	}
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9') {
+			snprintf(err, errlen, "bad port \"%s\": not a number", s);
+			return -1;
+		}
+		if (v <= 65535)
+			v = v * 10 + (*p - '0');
+	}
+	if (v < 1 || v > 65535) {
+		snprintf(err, errlen, "bad port \"%s\": out of range", s);
+		return -1;
+	}
+	return (int)v;
+}
+
+/*
+ * Split s into host and port.  "[v6]:port" carries an IPv6 literal,
+ * "*:port" (or a bare port, as Apache's Listen takes it) means every
+ * address.  A colon in an unbracketed host is refused: "::1:80" has no
+ * one reading.  Return 0, or -1 with a one-line reason in err.
+ */
+int
+addr_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
+{
+	const char *host, *port, *end;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		host = s + 1;
+		if ((end = strchr(host, ']')) == NULL) {
+			snprintf(err, errlen, "bad address \"%s\": missing ']'", s);
+			return -1;
+		}
+		if (end[1] != ':') {
+			snprintf(err, errlen,
+			    "bad address \"%s\": expected \"]:port\"", s);
+			return -1;
+		}
+		port = end + 2;
+	} else if ((end = strrchr(s, ':')) != NULL) {
+		host = s;
+		port = end + 1;
+		if (memchr(s, ':', (size_t)(end - s)) != NULL) {
+			snprintf(err, errlen, "bad address \"%s\": "
+			    "an IPv6 address needs brackets, as in [::1]:9999", s);
+			return -1;
+		}
+	} else {
+		host = "*";
+		end = host + 1;
+		port = s;
+	}
+	hlen = (size_t)(end - host);
+	if (hlen == 0) {
+		snprintf(err, errlen, "bad address \"%s\": missing host", s);
+		return -1;
+	}
+	if (hlen >= sizeof(hp->hp_host)) {
+		snprintf(err, errlen, "bad address \"%.40s...\": host too long", s);
+		return -1;
+	}
+	if (addr_port(port, err, errlen) == -1)
+		return -1;
+	if (hlen == 1 && host[0] == '*')
+		hlen = 0;
+	memcpy(hp->hp_host, host, hlen);
+	hp->hp_host[hlen] = '\0';
+	snprintf(hp->hp_port, sizeof(hp->hp_port), "%s", port);
+	return 0;
+}
+
+/*
+ * Print a socket address as "1.2.3.4:80" or "[::1]:80" into buf.
+ * Return 0, or -1 when the address cannot be printed (buf then says "?").
+ */
+int
+addr_fmt(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
+{
+	char host[ADDR_HOSTMAX], port[ADDR_PORTMAX + 26];
+
+	if (getnameinfo(sa, salen, host, sizeof(host), port, sizeof(port),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "?");
+		return -1;
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%s", host, port);
+	else
+		snprintf(buf, len, "%s:%s", host, port);
+	return 0;
+}
+
+/* Print a parsed address back in the form addr_parse() reads. */
+void
+addr_fmt_hp(const struct hostport *hp, char *buf, size_t len)
+{
+	if (hp->hp_host[0] == '\0')
+		snprintf(buf, len, "*:%s", hp->hp_port);
+	else if (strchr(hp->hp_host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%s", hp->hp_host, hp->hp_port);
+	else
+		snprintf(buf, len, "%s:%s", hp->hp_host, hp->hp_port);
+}

@@ -1,0 +1,147 @@
+/*
+ * io.c: descriptor I/O that survives EINTR and short counts, with
+ * deadlines on a monotonic millisecond clock.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+
+/*
+ * Return the monotonic clock in milliseconds.  Wall-clock steps (NTP,
+ * date -s) must never stretch or cut a timeout, hence CLOCK_MONOTONIC.
+ */
+int64_t
+io_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Return the deadline "ms milliseconds from now"; a negative ms is IO_NEVER. */
+int64_t
+io_deadline(int64_t ms)
+{
+	return ms < 0 ? IO_NEVER : io_now() + ms;
+}
+
+/*
+ * Return the poll() timeout that ends at the deadline: -1 for IO_NEVER,
+ * 0 once it has passed.  Large waits are clamped to what int can hold.
+ */
+int
+io_timeout(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline == IO_NEVER)
+		return -1;
+	left = deadline - io_now();
+	if (left < 0)
+		return 0;
+	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}
+
+/*
+ * Wait until fd is ready for events or the deadline passes.  Return 1
+ * when ready (errors and hang-ups count as ready, so the caller's next
+ * read or write reports them), 0 on timeout with errno ETIMEDOUT, -1 on
+ * error.  EINTR restarts the wait with the time that is left.
+ */
+int
+io_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		n = poll(&pfd, 1, io_timeout(deadline));
+		if (n > 0)
+			return 1;
+		if (n == 0) {
+			errno = ETIMEDOUT;
+			return 0;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * Write all len bytes of buf to fd, blocking or not, before the deadline.
+ * Return len, or -1 with errno set (ETIMEDOUT when the deadline passed).
+ * When done is not NULL it receives the count that got through either
+ * way, so a caller can account for a partial answer.
+ */
+ssize_t
+io_write_all(int fd, const void *buf, size_t len, int64_t deadline,
+    size_t *done)
+{
+	const char *p = buf;
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (io_wait(fd, POLLOUT, deadline) == 1)
+				continue;
+		}
+		if (n == 0)
+			errno = EIO;
+		if (done != NULL)
+			*done = off;
+		return -1;
+	}
+	if (done != NULL)
+		*done = off;
+	return (ssize_t)len;
+}
+
+/* Set close-on-exec on fd.  Return 0, or -1 with errno set. */
+int
+io_cloexec(int fd)
+{
+	int fl;
+
+	while ((fl = fcntl(fd, F_GETFD)) == -1 && errno == EINTR)
+		;
+	if (fl == -1)
+		return -1;
+	while (fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Turn O_NONBLOCK on or off.  Return 0, or -1 with errno set. */
+int
+io_nonblock(int fd, int on)
+{
+	int fl;
+
+	while ((fl = fcntl(fd, F_GETFL)) == -1 && errno == EINTR)
+		;
+	if (fl == -1)
+		return -1;
+	fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	while (fcntl(fd, F_SETFL, fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,106 @@
+# Shared by every suite: bats helpers, PATH, and a hellod that each test
+# starts on a free loopback port and stops by its PID.
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export TOP
+PATH="$TOP/server:$TOP/client:$TOP/test:$PATH"
+export PATH
+
+# Debian's bats-assert and bats-support live in /usr/lib/bats.
+BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats:/usr/local/lib/bats}
+load "/usr/lib/bats/bats-support/load.bash"
+load "/usr/lib/bats/bats-assert/load.bash"
+
+# Print a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_until SECONDS CMD...: run CMD every 50 ms until it succeeds; fail
+# once SECONDS have passed.
+wait_until() {
+	local limit=$1 i=0
+	shift
+	local tries=$((limit * 20))
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -ge "$tries" ]; then
+			echo "wait_until: timed out after ${limit}s: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# port_open PORT [HOST]: true when something accepts on HOST:PORT.
+port_open() {
+	python3 - "$1" "${2:-127.0.0.1}" <<'PY'
+import socket, sys
+try:
+    socket.create_connection((sys.argv[2], int(sys.argv[1])), 0.5).close()
+except OSError:
+    sys.exit(1)
+PY
+}
+
+port_closed() { ! port_open "$@"; }
+
+# children PID: the PIDs whose parent is PID, one a line.
+children() {
+	pgrep -P "$1" || true
+}
+
+worker_count() {
+	children "$1" | wc -l
+}
+
+pid_alive() {
+	kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]
+}
+
+pid_gone() { ! pid_alive "$1"; }
+
+# start_hellod [ARGS...]: start hellod in the foreground on a free port
+# (unless ARGS hold a -l), remember HELLOD_PID and PORT, and wait (at most
+# 5 s) until it accepts.  Its stderr goes to $HELLOD_ERR.
+start_hellod() {
+	PORT=$(free_port)
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	hellod -l "127.0.0.1:$PORT" "$@" 2>"$HELLOD_ERR" 3>&- &
+	HELLOD_PID=$!
+	if ! wait_until 5 port_open "$PORT"; then
+		cat "$HELLOD_ERR" >&2
+		return 1
+	fi
+	# The port accepts as soon as the master listens; the pool may
+	# still be forking.
+	wait_until 5 workers_ready
+}
+
+workers_ready() {
+	[ "$(worker_count "$HELLOD_PID")" -ge "${WORKERS:-1}" ]
+}
+
+# stop_hellod: TERM the master we started, wait at most 5 s, then KILL
+# it and any worker it left behind.  Safe to call twice.
+stop_hellod() {
+	[ -n "${HELLOD_PID:-}" ] || return 0
+	local kids
+	kids=$(children "$HELLOD_PID")
+	kill -TERM "$HELLOD_PID" 2>/dev/null || true
+	wait_until 5 pid_gone "$HELLOD_PID" || kill -KILL "$HELLOD_PID" 2>/dev/null || true
+	for k in $kids; do
+		wait_until 2 pid_gone "$k" || kill -KILL "$k" 2>/dev/null || true
+	done
+	wait "$HELLOD_PID" 2>/dev/null || true
+	HELLOD_PID=
+}
+
+# talk PORT: send stdin to 127.0.0.1:PORT, print every byte that comes
+# back until the server closes (at most 10 s).
+talk() {
+	python3 "$TOP/test/talk.py" "$@"
+}
