@@ -54,6 +54,7 @@ addr_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 {
 	const char *host, *port, *end;
 	size_t hlen;
+	int pnum;
 
 	if (s[0] == '[') {
 		host = s + 1;
@@ -89,13 +90,17 @@ addr_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 		snprintf(err, errlen, "bad address \"%.40s...\": host too long", s);
 		return -1;
 	}
-	if (addr_port(port, err, errlen) == -1)
+	if ((pnum = addr_port(port, err, errlen)) == -1)
 		return -1;
 	if (hlen == 1 && host[0] == '*')
 		hlen = 0;
 	memcpy(hp->hp_host, host, hlen);
 	hp->hp_host[hlen] = '\0';
-	snprintf(hp->hp_port, sizeof(hp->hp_port), "%s", port);
+	/*
+	 * Store the number, not the text: "000080" is a valid port 80 that
+	 * would not fit hp_port and would be cut to "00008".
+	 */
+	snprintf(hp->hp_port, sizeof(hp->hp_port), "%d", pnum);
 	return 0;
 }
 
