@@ -1,0 +1,252 @@
+/*
+ * output.c: where the body goes: a temporary file beside the final name,
+ * renamed into place only when the transfer is complete; and the
+ * progress bar.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "httpget.h"
+
+static int	out_place(struct output *, char *, size_t);
+static void	prog_draw(struct progress *, int64_t);
+static void	prog_size(char *, size_t, double);
+
+/* Return 1 when something (a dangling link included) has that name. */
+int
+out_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * Prepare to write the body to path ("-" is standard output).  Unless
+ * force is set, an existing path is an error.  The bytes go to a
+ * temporary file in path's directory, mode 0666 less the umask, so
+ * the final rename is atomic and never crosses a file system.  Return
+ * 0, or -1 with a reason in err.
+ */
+int
+out_open(struct output *o, const char *path, int force, char *err,
+    size_t errlen)
+{
+	const char *slash;
+	mode_t mask;
+	int dl;
+
+	memset(o, 0, sizeof(*o));
+	o->o_fd = -1;
+	o->o_force = force;
+	if (strcmp(path, "-") == 0) {
+		o->o_stdout = 1;
+		o->o_fd = STDOUT_FILENO;
+		return 0;
+	}
+	if (strlen(path) >= sizeof(o->o_final)) {
+		snprintf(err, errlen, "%.40s...: file name too long", path);
+		return -1;
+	}
+	snprintf(o->o_final, sizeof(o->o_final), "%s", path);
+	if (!force && out_exists(path)) {
+		snprintf(err, errlen, "%s already exists (use -f to overwrite)",
+		    path);
+		return -1;
+	}
+	slash = strrchr(path, '/');
+	dl = slash == NULL ? 1 : (int)(slash - path);
+	snprintf(o->o_tmp, sizeof(o->o_tmp), "%.*s/.httpget-XXXXXX",
+	    dl == 0 ? 1 : dl, slash == NULL ? "." : path);
+	if ((o->o_fd = mkstemp(o->o_tmp)) == -1) {
+		snprintf(err, errlen, "cannot create a file in %.*s: %s",
+		    dl == 0 ? 1 : dl, slash == NULL ? "." : path,
+		    strerror(errno));
+		o->o_tmp[0] = '\0';
+		return -1;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (io_cloexec(o->o_fd) == -1 ||
+	    fchmod(o->o_fd, 0666 & ~mask) == -1) {
+		snprintf(err, errlen, "%s: %s", o->o_tmp, strerror(errno));
+		out_abort(o);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write len bytes of body.  Return 0, or -1 with a reason in err. */
+int
+out_write(struct output *o, const void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	if (io_write_all(o->o_fd, buf, len, IO_NEVER, NULL) == -1) {
+		snprintf(err, errlen, "write to %s: %s",
+		    o->o_stdout ? "standard output" : o->o_final,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move the finished temporary file to its final name.  Without force,
+ * link() does it atomically and fails if the name appeared meanwhile;
+ * where a file system cannot link, check and rename instead.
+ */
+static int
+out_place(struct output *o, char *err, size_t errlen)
+{
+	if (!o->o_force) {
+		if (link(o->o_tmp, o->o_final) == 0) {
+			(void)unlink(o->o_tmp);
+			return 0;
+		}
+		if (errno == EEXIST || out_exists(o->o_final)) {
+			snprintf(err, errlen,
+			    "%s already exists (use -f to overwrite)",
+			    o->o_final);
+			return -1;
+		}
+	}
+	if (rename(o->o_tmp, o->o_final) == -1) {
+		snprintf(err, errlen, "rename to %s: %s", o->o_final,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The body is complete: close the temporary file and give it its final
+ * name.  Return 0, or -1 with a reason in err (the temporary file is
+ * then removed).
+ */
+int
+out_commit(struct output *o, char *err, size_t errlen)
+{
+	int fd = o->o_fd;
+
+	if (o->o_stdout)
+		return 0;
+	o->o_fd = -1;
+	/* close() is where NFS and quota report a failed write. */
+	if (close(fd) == -1) {
+		snprintf(err, errlen, "write to %s: %s", o->o_final,
+		    strerror(errno));
+		out_abort(o);
+		return -1;
+	}
+	if (out_place(o, err, errlen) == -1) {
+		out_abort(o);
+		return -1;
+	}
+	o->o_tmp[0] = '\0';
+	return 0;
+}
+
+/*
+ * Give up: close and remove the temporary file, leaving any file under
+ * the final name as it was.  Safe to call twice.  Uses only
+ * async-signal-safe calls.
+ */
+void
+out_abort(struct output *o)
+{
+	if (o->o_stdout)
+		return;
+	if (o->o_fd >= 0)
+		(void)close(o->o_fd);
+	o->o_fd = -1;
+	if (o->o_tmp[0] != '\0')
+		(void)unlink(o->o_tmp);
+	o->o_tmp[0] = '\0';
+}
+
+/*
+ * Start a progress bar on standard error when on is set; total is the
+ * body length, or -1 when unknown.
+ */
+void
+prog_start(struct progress *pr, int on, int64_t total)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->pr_on = on;
+	pr->pr_total = total;
+	pr->pr_start = io_now();
+}
+
+static void
+prog_size(char *buf, size_t len, double v)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i == 0 ? "%.0f %s" : "%.1f %s", v, unit[i]);
+}
+
+static void
+prog_draw(struct progress *pr, int64_t now)
+{
+	char got[32], rate[32], eta[32] = "";
+	double secs = (double)(now - pr->pr_start) / 1000, bps;
+	int pct = -1;
+
+	bps = secs > 0 ? (double)pr->pr_bytes / secs : 0;
+	prog_size(got, sizeof(got), (double)pr->pr_bytes);
+	prog_size(rate, sizeof(rate), bps);
+	if (pr->pr_total > 0) {
+		pct = (int)((double)pr->pr_bytes * 100 / (double)pr->pr_total);
+		if (bps > 0) {
+			long left = (long)((double)(pr->pr_total -
+			    (int64_t)pr->pr_bytes) / bps);
+
+			snprintf(eta, sizeof(eta), "  ETA %ld:%02ld",
+			    left / 60, left % 60);
+		}
+	}
+	if (pct >= 0)
+		fprintf(stderr, "\r%3d%%  %12s  %12s/s%s   ", pct, got, rate,
+		    eta);
+	else
+		fprintf(stderr, "\r%12s  %12s/s   ", got, rate);
+	pr->pr_drawn = 1;
+	pr->pr_last = now;
+}
+
+/* Count n more bytes; redraw at most ten times a second. */
+void
+prog_update(struct progress *pr, size_t n)
+{
+	int64_t now;
+
+	pr->pr_bytes += n;
+	if (!pr->pr_on)
+		return;
+	now = io_now();
+	if (pr->pr_drawn && now - pr->pr_last < 100)
+		return;
+	prog_draw(pr, now);
+}
+
+/* Erase the bar, so the terminal is left as it was. */
+void
+prog_end(struct progress *pr)
+{
+	if (pr->pr_on && pr->pr_drawn)
+		fprintf(stderr, "\r%60s\r", "");
+	pr->pr_drawn = 0;
+}
