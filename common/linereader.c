@@ -143,8 +143,9 @@ lr_read(struct linereader *lr, int64_t deadline, const char **line,
 			lr->lr_start = lr->lr_end = lr->lr_scan = 0;
 			if (n == 0)
 				return LR_EOF;
+			/* "exit\r" then EOF is still the line "exit". */
 			*line = p;
-			*len = n;
+			*len = p[n - 1] == '\r' ? n - 1 : n;
 			return LR_PARTIAL;
 		}
 		if ((st = lr_fill(lr, deadline, lr->lr_cap)) != LR_LINE)

@@ -1,0 +1,274 @@
+/*
+ * hello: the line-protocol client.  Prints the server's welcome, sends
+ * each line of standard input and prints each answer, then says "exit"
+ * and waits for the server to close.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "io.h"
+#include "linereader.h"
+#include "net.h"
+
+#define IN_MAX		(1024 * 1024)	/* longest line read from stdin */
+#define ANSWER_MAX	(IN_MAX + 64)
+
+/* Exit statuses, documented in hello(1). */
+#define EX_OK		0
+#define EX_CONNECT	1	/* cannot resolve or connect */
+#define EX_USAGE	2
+#define EX_TIMEOUT	3	/* the server did not answer in time */
+#define EX_CLOSED	4	/* the server closed or reset the session early */
+
+struct hello {
+	int			 h_fd;
+	int			 h_raw;
+	int			 h_prompt;
+	int64_t			 h_wait_ms;
+	const char		*h_host;
+	const char		*h_port;
+	struct linereader	 h_net;
+	struct linereader	 h_in;
+};
+
+static void	usage(FILE *, int) __attribute__((__noreturn__));
+static void	die(int, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
+static void	receive(struct hello *, int);
+static void	send_line(struct hello *, const char *, size_t);
+static void	finish(struct hello *);
+static int	parse_seconds(const char *);
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+"usage: hello [-46hqrV] [-w seconds] [host [port]]\n"
+"  -4, -6      use IPv4 or IPv6 only\n"
+"  -h          print this help and exit\n"
+"  -q          no prompt, even on a terminal\n"
+"  -r          raw framing: messages without newlines\n"
+"  -V          print the version and exit\n"
+"  -w seconds  wait at most this long to connect and for each answer\n"
+"              (default 30)\n"
+"host and port default to 127.0.0.1 and 9999.\n"
+"Exit status: 0 ok, 1 cannot connect, 2 usage, 3 timeout,\n"
+"4 the server closed the connection early.\n");
+	exit(status);
+}
+
+static void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "hello: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static int
+parse_seconds(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE || v < 1 || v > 86400)
+		die(EX_USAGE, "-w: bad value \"%s\": expected 1 to 86400 seconds",
+		    s);
+	return (int)v;
+}
+
+/*
+ * Read one answer (a line, or in raw framing whatever one read brings)
+ * and print it on a line of its own.  A close is an error unless
+ * closing_ok says the session is ending.
+ */
+static void
+receive(struct hello *h, int closing_ok)
+{
+	const char *p;
+	size_t len;
+	int st;
+
+	if (h->h_raw)
+		st = lr_chunk(&h->h_net, io_deadline(h->h_wait_ms), &p, &len);
+	else
+		st = lr_read(&h->h_net, io_deadline(h->h_wait_ms), &p, &len);
+	switch (st) {
+	case LR_LINE:
+	case LR_PARTIAL:
+		fwrite(p, 1, len, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		if (st == LR_PARTIAL && !closing_ok)
+			die(EX_CLOSED, "server closed the connection");
+		return;
+	case LR_EOF:
+		if (closing_ok)
+			return;
+		die(EX_CLOSED, "server closed the connection");
+	case LR_TIMEOUT:
+		die(EX_TIMEOUT, "no answer from %s port %s within %lld s",
+		    h->h_host, h->h_port, (long long)(h->h_wait_ms / 1000));
+	case LR_TOOLONG:
+		die(EX_CLOSED, "answer longer than %d bytes", ANSWER_MAX);
+	default:
+		die(EX_CLOSED, "read from %s port %s: %s", h->h_host,
+		    h->h_port, strerror(errno));
+	}
+}
+
+static void
+send_line(struct hello *h, const char *line, size_t len)
+{
+	static char buf[IN_MAX + 1];
+
+	memcpy(buf, line, len);
+	if (!h->h_raw)
+		buf[len++] = '\n';
+	if (io_write_all(h->h_fd, buf, len, io_deadline(h->h_wait_ms),
+	    NULL) == -1) {
+		if (errno == ETIMEDOUT)
+			die(EX_TIMEOUT, "send to %s port %s: timed out",
+			    h->h_host, h->h_port);
+		die(EX_CLOSED, "send to %s port %s: %s", h->h_host, h->h_port,
+		    strerror(errno));
+	}
+}
+
+/* Say "exit" and wait for the server to close, printing what it sends. */
+static void
+finish(struct hello *h)
+{
+	const char *p;
+	size_t len;
+	int st;
+
+	send_line(h, "exit", 4);
+	for (;;) {
+		st = lr_chunk(&h->h_net, io_deadline(h->h_wait_ms), &p, &len);
+		if (st == LR_LINE) {
+			fwrite(p, 1, len, stdout);
+			continue;
+		}
+		if (st == LR_TIMEOUT)
+			die(EX_TIMEOUT, "%s port %s did not close the session "
+			    "within %lld s", h->h_host, h->h_port,
+			    (long long)(h->h_wait_ms / 1000));
+		fflush(stdout);
+		exit(EX_OK);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char netbuf[ANSWER_MAX + 2], inbuf[IN_MAX + 2];
+	struct hello h;
+	const char *line;
+	char err[512];
+	size_t len;
+	int ch, family = AF_UNSPEC, quiet = 0, st;
+
+	memset(&h, 0, sizeof(h));
+	h.h_wait_ms = 30000;
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "--help") == 0)
+		usage(stdout, EX_OK);
+	while ((ch = getopt(argc, argv, "46hqrVw:")) != -1) {
+		switch (ch) {
+		case '4':
+			family = AF_INET;
+			break;
+		case '6':
+			family = AF_INET6;
+			break;
+		case 'h':
+			usage(stdout, EX_OK);
+		case 'q':
+			quiet = 1;
+			break;
+		case 'r':
+			h.h_raw = 1;
+			break;
+		case 'V':
+			printf("hello/%s\n", VERSION);
+			return EX_OK;
+		case 'w':
+			h.h_wait_ms = (int64_t)parse_seconds(optarg) * 1000;
+			break;
+		default:
+			usage(stderr, EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 2)
+		die(EX_USAGE, "too many arguments (see hello -h)");
+	h.h_host = argc > 0 ? argv[0] : "127.0.0.1";
+	h.h_port = argc > 1 ? argv[1] : "9999";
+	/* "[::1]" as nc takes it is a friendly spelling of "::1". */
+	if (h.h_host[0] == '[' && h.h_host[strlen(h.h_host) - 1] == ']') {
+		static char bare[256];
+
+		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(h.h_host) - 2,
+		    h.h_host + 1);
+		h.h_host = bare;
+	}
+	if (addr_port(h.h_port, err, sizeof(err)) == -1)
+		die(EX_USAGE, "%s", err);
+	h.h_prompt = !quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+	h.h_fd = net_connect(h.h_host, h.h_port, family,
+	    io_deadline(h.h_wait_ms), err, sizeof(err));
+	if (h.h_fd == -1)
+		die(EX_CONNECT, "%s", err);
+	lr_init(&h.h_net, h.h_fd, netbuf, sizeof(netbuf), ANSWER_MAX);
+	lr_init(&h.h_in, STDIN_FILENO, inbuf, sizeof(inbuf), IN_MAX);
+	/* A server that gives up on us (Timeout) must not wait for stdin. */
+	h.h_in.lr_wake[0] = h.h_fd;
+	receive(&h, 0);
+	for (;;) {
+		if (h.h_prompt) {
+			fputs("> ", stdout);
+			fflush(stdout);
+		}
+		st = lr_read(&h.h_in, IO_NEVER, &line, &len);
+		if (st == LR_EOF || (st == LR_PARTIAL && len == 0))
+			break;
+		if (st == LR_WAKE) {
+			receive(&h, 0);
+			continue;
+		}
+		if (st == LR_TOOLONG)
+			die(EX_USAGE, "input line longer than %d bytes", IN_MAX);
+		if (st == LR_ERROR)
+			die(EX_USAGE, "standard input: %s", strerror(errno));
+		if (len == 4 && memcmp(line, "exit", 4) == 0)
+			break;
+		send_line(&h, line, len);
+		receive(&h, 0);
+		if (st == LR_PARTIAL)
+			break;
+	}
+	if (h.h_prompt)
+		fputc('\n', stdout);
+	finish(&h);
+	return EX_OK;
+}

@@ -1,0 +1,315 @@
+/*
+ * config.c: directives from a file and the command line into a struct
+ * config.  Parsing is pure: errors come back as text for the caller to
+ * print or log, so a bad reload can be reported and ignored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hellod.h"
+
+enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL };
+
+struct directive {
+	const char	*d_name;
+	enum cf_type	 d_type;
+	size_t		 d_off;
+	long		 d_min;
+	long		 d_max;
+	size_t		 d_size;	/* T_STR: the field's size */
+};
+
+#define OFF(f)	offsetof(struct config, f)
+#define STR(f)	T_STR, OFF(f), 0, 0, sizeof(((struct config *)0)->f)
+
+static const struct directive directives[] = {
+	{ "CustomLog",			STR(cf_customlog) },
+	{ "ErrorLog",			STR(cf_errorlog) },
+	{ "Framing",			T_FRAMING, OFF(cf_framing), 0, 0, 0 },
+	{ "GracefulShutdownTimeout",	T_INT, OFF(cf_graceful_timeout), 0, 86400, 0 },
+	{ "Group",			STR(cf_group) },
+	{ "Listen",			T_LISTEN, 0, 0, 0, 0 },
+	{ "ListenBacklog",		T_INT, OFF(cf_backlog), 1, 65535, 0 },
+	{ "LogLevel",			T_LOGLEVEL, OFF(cf_loglevel), 0, 0, 0 },
+	{ "MaxConnectionsPerChild",	T_LONG, OFF(cf_max_conn_child), 0, INT_MAX, 0 },
+	{ "MaxLineLength",		T_LONG, OFF(cf_max_line), 1, 1048576, 0 },
+	{ "MaxRequestWorkers",		T_INT, OFF(cf_max_workers), 1, 20000, 0 },
+	{ "MaxSpareServers",		T_INT, OFF(cf_max_spare), 1, 20000, 0 },
+	{ "MinSpareServers",		T_INT, OFF(cf_min_spare), 1, 20000, 0 },
+	{ "PidFile",			STR(cf_pidfile) },
+	{ "ReplyDelay",			T_INT, OFF(cf_reply_delay), 0, 3600000, 0 },
+	{ "StartServers",		T_INT, OFF(cf_start_servers), 1, 20000, 0 },
+	{ "Timeout",			T_INT, OFF(cf_timeout), 1, 86400, 0 },
+	{ "User",			STR(cf_user) },
+};
+
+static const char *levels[] = {
+	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
+};
+
+static int	cf_number(const struct directive *, const char *, long *,
+		    char *, size_t);
+static int	cf_apply(struct config *, const struct directive *,
+		    const char *, char *, size_t);
+static int	cf_file(struct config *, const char *, char *, size_t);
+
+/* Fill in every default of hellod.conf(5); Listen stays empty until the end. */
+void
+cf_defaults(struct config *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+	cf->cf_start_servers = 5;
+	cf->cf_min_spare = 5;
+	cf->cf_max_spare = 10;
+	cf->cf_max_workers = 256;
+	cf->cf_backlog = 511;
+	cf->cf_timeout = 60;
+	cf->cf_graceful_timeout = 30;
+	cf->cf_max_line = 1024;
+	cf->cf_framing = FRAMING_LINE;
+	cf->cf_loglevel = LOG_L_NOTICE;
+	snprintf(cf->cf_errorlog, sizeof(cf->cf_errorlog), "stderr");
+}
+
+static int
+cf_number(const struct directive *d, const char *value, long *out,
+    char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (end == value || *end != '\0' || isspace((unsigned char)*value)) {
+		snprintf(err, errlen, "%s: bad value \"%s\": not a number",
+		    d->d_name, value);
+		return -1;
+	}
+	if (errno == ERANGE || v < d->d_min || v > d->d_max) {
+		snprintf(err, errlen, "%s: bad value \"%s\": out of range "
+		    "(%ld to %ld)", d->d_name, value, d->d_min, d->d_max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+cf_apply(struct config *cf, const struct directive *d, const char *value,
+    char *err, size_t errlen)
+{
+	char *field = (char *)cf + d->d_off;
+	long v;
+	size_t i;
+
+	switch (d->d_type) {
+	case T_INT:
+	case T_LONG:
+		if (cf_number(d, value, &v, err, errlen) == -1)
+			return -1;
+		if (d->d_type == T_INT)
+			*(int *)(void *)field = (int)v;
+		else
+			*(long *)(void *)field = v;
+		return 0;
+	case T_STR:
+		if (strlen(value) >= d->d_size) {
+			snprintf(err, errlen, "%s: value too long", d->d_name);
+			return -1;
+		}
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+	case T_LISTEN:
+		if (cf->cf_nlisten == MAX_LISTEN) {
+			snprintf(err, errlen, "Listen: more than %d addresses",
+			    MAX_LISTEN);
+			return -1;
+		}
+		if (addr_parse(value, &cf->cf_listen[cf->cf_nlisten], err,
+		    errlen) == -1)
+			return -1;
+		cf->cf_nlisten++;
+		return 0;
+	case T_FRAMING:
+		if (strcasecmp(value, "line") == 0)
+			cf->cf_framing = FRAMING_LINE;
+		else if (strcasecmp(value, "raw") == 0)
+			cf->cf_framing = FRAMING_RAW;
+		else {
+			snprintf(err, errlen, "Framing: bad value \"%s\": "
+			    "expected line or raw", value);
+			return -1;
+		}
+		return 0;
+	case T_LOGLEVEL:
+		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+			if (strcasecmp(value, levels[i]) == 0) {
+				cf->cf_loglevel = (int)i;
+				return 0;
+			}
+		snprintf(err, errlen, "LogLevel: bad value \"%s\": expected "
+		    "emerg, alert, crit, error, warn, notice, info or debug",
+		    value);
+		return -1;
+	}
+	return -1;
+}
+
+/*
+ * Set directive name (any case) to value.  Return 0, or -1 with a
+ * reason that names the directive in err.
+ */
+int
+cf_set(struct config *cf, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
+		if (strcasecmp(name, directives[i].d_name) != 0)
+			continue;
+		if (*value == '\0') {
+			snprintf(err, errlen, "%s: missing value",
+			    directives[i].d_name);
+			return -1;
+		}
+		return cf_apply(cf, &directives[i], value, err, errlen);
+	}
+	snprintf(err, errlen, "unknown directive \"%s\"", name);
+	return -1;
+}
+
+/*
+ * Apply one "Name value" line.  Blank lines and '#' comments are
+ * ignored; a value may be wrapped in double quotes.  The line is not
+ * modified.  Return 0, or -1 with a reason in err.
+ */
+int
+cf_line(struct config *cf, const char *line, char *err, size_t errlen)
+{
+	char name[64], value[MAX_PATH + 2];
+	const char *p = line, *v, *e;
+	size_t n;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	for (v = p; *v != '\0' && !isspace((unsigned char)*v); v++)
+		;
+	n = (size_t)(v - p);
+	if (n >= sizeof(name)) {
+		snprintf(err, errlen, "unknown directive \"%.*s...\"", 20, p);
+		return -1;
+	}
+	memcpy(name, p, n);
+	name[n] = '\0';
+	while (isspace((unsigned char)*v))
+		v++;
+	for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
+		;
+	if (e - v >= 2 && *v == '"' && e[-1] == '"') {
+		v++;
+		e--;
+	}
+	n = (size_t)(e - v);
+	if (n >= sizeof(value)) {
+		snprintf(err, errlen, "%s: value too long", name);
+		return -1;
+	}
+	memcpy(value, v, n);
+	value[n] = '\0';
+	return cf_set(cf, name, value, err, errlen);
+}
+
+static int
+cf_file(struct config *cf, const char *path, char *err, size_t errlen)
+{
+	char msg[512], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	FILE *fp;
+	int rc = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (cf_line(cf, line, msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+/*
+ * Build the whole configuration: defaults, then the file, then the
+ * command line, which wins (its Listen addresses replace the file's).
+ * Return 0, or -1 with a reason naming the file and line in err.
+ */
+int
+cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
+{
+	char msg[512];
+	int i, listen_seen = 0;
+
+	cf_defaults(cf);
+	if (cl->cl_file != NULL && cf_file(cf, cl->cl_file, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < cl->cl_nset; i++) {
+		if (!listen_seen && strncasecmp(cl->cl_set[i], "Listen", 6) == 0 &&
+		    (cl->cl_set[i][6] == ' ' || cl->cl_set[i][6] == '\t')) {
+			listen_seen = 1;
+			cf->cf_nlisten = 0;
+		}
+		if (cf_line(cf, cl->cl_set[i], msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "-C '%s': %s", cl->cl_set[i], msg);
+			return -1;
+		}
+	}
+	if (cl->cl_workers > 0) {
+		cf->cf_fixed = 1;
+		cf->cf_start_servers = cl->cl_workers;
+		cf->cf_max_workers = cl->cl_workers;
+	}
+	if (cf->cf_nlisten == 0)
+		addr_parse("127.0.0.1:9999", &cf->cf_listen[cf->cf_nlisten++],
+		    msg, sizeof(msg));
+	return cf_check(cf, err, errlen);
+}
+
+/*
+ * Check what no single directive can: the pool bounds against each
+ * other.  As in Apache, StartServers above MaxRequestWorkers is lowered
+ * to it.  Return 0, or -1 with a reason in err.
+ */
+int
+cf_check(struct config *cf, char *err, size_t errlen)
+{
+	if (cf->cf_start_servers > cf->cf_max_workers)
+		cf->cf_start_servers = cf->cf_max_workers;
+	if (!cf->cf_fixed && cf->cf_min_spare > cf->cf_max_spare) {
+		snprintf(err, errlen, "MinSpareServers %d is more than "
+		    "MaxSpareServers %d", cf->cf_min_spare, cf->cf_max_spare);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,202 @@
+/*
+ * ctl.c: the pid file (locked for the master's lifetime) and the -k
+ * commands that find a running master through it.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hellod.h"
+#include "io.h"
+
+static int	ctl_wait_gone(pid_t, int64_t);
+static int	ctl_wait_generation(const char *, uint32_t, int64_t);
+
+/*
+ * Open and write-lock the pid file.  A lock held by a live process means
+ * a server already runs: that is refused.  A file left by a dead one
+ * carries no lock and is taken over.  The lock lasts as long as the
+ * returned descriptor's process.  Return it, or -1 with err.
+ */
+int
+pid_lock(const char *path, char *err, size_t errlen)
+{
+	struct flock fl;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		snprintf(err, errlen, "PidFile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return fd;
+	if (errno == EACCES || errno == EAGAIN) {
+		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			snprintf(err, errlen, "PidFile %s is held by a running "
+			    "hellod (pid %ld)", path, (long)fl.l_pid);
+		else
+			snprintf(err, errlen, "PidFile %s is held by a running "
+			    "hellod", path);
+	} else
+		snprintf(err, errlen, "PidFile %s: lock: %s", path,
+		    strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Write pid into the locked pid file.  Return 0, or -1 with errno. */
+int
+pid_write(int fd, pid_t pid)
+{
+	char buf[32];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
+	if (ftruncate(fd, 0) == -1)
+		return -1;
+	if (pwrite(fd, buf, (size_t)n, 0) != n)
+		return -1;
+	return 0;
+}
+
+/* At exit: remove the pid file while still holding its lock. */
+void
+pid_remove(int fd, const char *path)
+{
+	if (fd == -1)
+		return;
+	(void)unlink(path);
+	close(fd);
+}
+
+/*
+ * Return the pid of the master holding the pid file's lock, or 0 when
+ * none does (no file, or one left by a dead server).
+ */
+pid_t
+pid_running(const char *path)
+{
+	struct flock fl;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	return fl.l_pid;
+}
+
+static int
+ctl_wait_gone(pid_t pid, int64_t deadline)
+{
+	while (kill(pid, 0) == 0 || errno != ESRCH) {
+		if (io_now() >= deadline)
+			return -1;
+		(void)poll(NULL, 0, 50);
+	}
+	return 0;
+}
+
+/* Wait until the scoreboard shows a generation other than gen. */
+static int
+ctl_wait_generation(const char *sbfile, uint32_t gen, int64_t deadline)
+{
+	struct scoreboard sb;
+	char err[256];
+	int rc = -1;
+
+	if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1)
+		return 0;	/* cannot tell; the signal was sent */
+	while (io_now() < deadline) {
+		if (sb.sb_hdr->sh_generation != gen) {
+			rc = 0;
+			break;
+		}
+		(void)poll(NULL, 0, 50);
+	}
+	sb_destroy(&sb, NULL);
+	return rc;
+}
+
+/*
+ * hellod -k WORD: signal the master named by the PidFile and wait until
+ * the command has taken effect (the master gone, or a new generation),
+ * or print the scoreboard.  Return hellod's exit status.
+ */
+int
+ctl_command(const struct config *cf, const char *word)
+{
+	static const struct { const char *w; int sig; } cmds[] = {
+		{ "stop", SIGTERM }, { "restart", SIGHUP },
+		{ "graceful", SIGUSR1 }, { "graceful-stop", SIGWINCH },
+		{ "status", 0 }
+	};
+	char sbfile[MAX_PATH + 16], err[256];
+	struct scoreboard sb;
+	uint32_t gen = 0;
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(word, cmds[i].w) == 0)
+			break;
+	if (cf->cf_pidfile[0] == '\0') {
+		fprintf(stderr, "hellod: -k %s needs a PidFile\n", word);
+		return EXIT_CONFIG;
+	}
+	if ((pid = pid_running(cf->cf_pidfile)) == 0) {
+		fprintf(stderr, "hellod: not running (no live server holds "
+		    "PidFile %s)\n", cf->cf_pidfile);
+		return EXIT_NOTRUNNING;
+	}
+	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
+	if (cmds[i].sig == 0 || cmds[i].sig == SIGHUP || cmds[i].sig == SIGUSR1) {
+		if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
+			fprintf(stderr, "hellod: %s\n", err);
+			return EXIT_NOTRUNNING;
+		}
+		if (cmds[i].sig == 0) {
+			sb_status(&sb, stdout);
+			sb_destroy(&sb, NULL);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		gen = sb.sb_hdr->sh_generation;
+		sb_destroy(&sb, NULL);
+	}
+	if (kill(pid, cmds[i].sig) == -1) {
+		fprintf(stderr, "hellod: kill %ld: %s\n", (long)pid,
+		    strerror(errno));
+		return EXIT_NOTRUNNING;
+	}
+	if (cmds[i].sig == SIGHUP || cmds[i].sig == SIGUSR1) {
+		if (ctl_wait_generation(sbfile, gen, io_deadline(10000)) == -1) {
+			fprintf(stderr, "hellod: server (pid %ld) did not "
+			    "restart; its error log says why\n", (long)pid);
+			return EXIT_CONFIG;
+		}
+		return 0;
+	}
+	if (ctl_wait_gone(pid, io_deadline(((int64_t)cf->cf_graceful_timeout +
+	    10) * 1000)) == -1) {
+		fprintf(stderr, "hellod: server (pid %ld) is still running\n",
+		    (long)pid);
+		return EXIT_STARTUP;
+	}
+	return 0;
+}

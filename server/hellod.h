@@ -1,0 +1,251 @@
+/*
+ * hellod.h: the pre-forking hello server's private header.  Defaults
+ * first, then the shared structures, then prototypes grouped by the file
+ * that defines them.
+ */
+#ifndef HELLOD_H
+#define HELLOD_H
+
+#include <sys/types.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "addr.h"
+
+#ifndef VERSION
+#define VERSION		"0.0.0"
+#endif
+#define SERVER_NAME	"hellod/" VERSION
+
+#define MAX_LISTEN	16
+#define MAX_PATH	1024
+#define MAX_CMDLINE	64	/* -C, -l and -w directives on one command line */
+#define SPAWN_RATE_MAX	32	/* workers forked a second at the most */
+#define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
+#define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
+
+/*
+ * Exit statuses of hellod itself (documented in hellod.8).
+ */
+#define EXIT_CONFIG	1	/* usage or configuration error */
+#define EXIT_STARTUP	2	/* cannot listen, detach, lock the pid file */
+#define EXIT_NOTRUNNING	3	/* -k: no server runs under this PidFile */
+#define EXIT_CHILDFATAL	4	/* a worker could not start; master gave up */
+
+/*
+ * Exit statuses of a worker, read by the master.  A worker that cannot
+ * set itself up (privileges) exits WEXIT_FATAL and the master stops: no
+ * respawn can fix a configuration.  Anything else unexpected is a crash,
+ * respawned with back-off.
+ */
+#define WEXIT_OK	0
+#define WEXIT_FATAL	100
+
+enum framing { FRAMING_LINE, FRAMING_RAW };
+
+enum log_level {
+	LOG_L_EMERG, LOG_L_ALERT, LOG_L_CRIT, LOG_L_ERR, LOG_L_WARN,
+	LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG
+};
+
+struct config {
+	struct hostport	 cf_listen[MAX_LISTEN];
+	int		 cf_nlisten;
+	int		 cf_start_servers;
+	int		 cf_min_spare;
+	int		 cf_max_spare;
+	int		 cf_max_workers;
+	long		 cf_max_conn_child;	/* 0: never retire */
+	int		 cf_fixed;		/* -w: exactly StartServers */
+	int		 cf_backlog;
+	int		 cf_timeout;		/* seconds */
+	int		 cf_graceful_timeout;	/* seconds, 0: none */
+	long		 cf_max_line;
+	enum framing	 cf_framing;
+	int		 cf_reply_delay;	/* milliseconds */
+	int		 cf_loglevel;
+	char		 cf_pidfile[MAX_PATH];
+	char		 cf_errorlog[MAX_PATH];	/* path, "stderr", "syslog" */
+	char		 cf_customlog[MAX_PATH];
+	char		 cf_user[64];
+	char		 cf_group[64];
+	uid_t		 cf_uid;		/* resolved by cf_check() */
+	gid_t		 cf_gid;
+	int		 cf_has_user;
+	int		 cf_has_group;
+};
+
+/* The command line's directives, applied after the file's, on every load. */
+struct cmdline {
+	const char	*cl_file;		/* -f, or NULL */
+	const char	*cl_set[MAX_CMDLINE];	/* "Name value" */
+	int		 cl_nset;
+	int		 cl_workers;		/* -w N, or 0 */
+};
+
+/*
+ * Scoreboard states, as Apache's mod_status prints them.
+ */
+#define SB_OPEN		'.'
+#define SB_STARTING	'S'
+#define SB_WAITING	'_'
+#define SB_READING	'R'
+#define SB_WRITING	'W'
+#define SB_GRACEFUL	'G'
+
+#define SB_MAGIC	0x68656c31u	/* "hel1" */
+
+/*
+ * One worker's slot.  Plain data, no pointers: it lives in shared memory
+ * that other processes (the master, "hellod -k status") map at other
+ * addresses.  Only the worker writes it while it runs; the master clears
+ * it after reaping.
+ */
+struct sb_slot {
+	volatile pid_t		ss_pid;
+	volatile uint32_t	ss_generation;
+	volatile char		ss_state;
+	volatile int64_t	ss_since;	/* time() the state began */
+	volatile uint64_t	ss_sessions;
+	volatile uint64_t	ss_messages;
+	volatile uint64_t	ss_bytes;	/* bytes in and out */
+	char			ss_client[ADDR_STRMAX];
+};
+
+struct sb_header {
+	uint32_t		sh_magic;
+	uint32_t		sh_nslots;
+	volatile pid_t		sh_master;
+	volatile int64_t	sh_started;	/* time() the master started */
+	volatile uint32_t	sh_generation;
+	/* Counts of workers that have exited, folded in by the master. */
+	volatile uint64_t	sh_sessions;
+	volatile uint64_t	sh_messages;
+	volatile uint64_t	sh_bytes;
+};
+
+struct scoreboard {
+	struct sb_header	*sb_hdr;
+	struct sb_slot		*sb_slot;
+	size_t			 sb_size;
+};
+
+/* Why a session ended, for the access log. */
+enum sess_end {
+	END_EXIT, END_EOF, END_TIMEOUT, END_TOOLONG, END_RESET, END_SHUTDOWN
+};
+
+struct session_stats {
+	char		 st_client[ADDR_STRMAX];
+	time_t		 st_start;
+	int64_t		 st_start_ms;
+	uint64_t	 st_messages;
+	uint64_t	 st_in;
+	uint64_t	 st_out;
+	enum sess_end	 st_end;
+};
+
+/*
+ * What a worker knows of its place: filled by the master before fork().
+ */
+struct worker_ctx {
+	const struct config	*wc_cf;
+	struct scoreboard	*wc_sb;
+	int			 wc_slot;
+	uint32_t		 wc_generation;
+	const int		*wc_lfd;	/* listening sockets */
+	int			 wc_nlfd;
+	int			 wc_deathfd;	/* EOF: the master is gone */
+	int			 wc_wakefd;	/* the worker's own self-pipe */
+	int			 wc_close[4];	/* the master's, closed in a child */
+	int			 wc_nclose;
+};
+
+extern volatile sig_atomic_t	worker_stop;	/* TERM: close and exit */
+extern volatile sig_atomic_t	worker_finish;	/* USR1: finish, then exit */
+
+/* config.c */
+void	 cf_defaults(struct config *);
+int	 cf_set(struct config *, const char *name, const char *value,
+	    char *err, size_t errlen);
+int	 cf_line(struct config *, const char *line, char *err, size_t errlen);
+int	 cf_load(struct config *, const struct cmdline *, char *err,
+	    size_t errlen);
+int	 cf_check(struct config *, char *err, size_t errlen);
+
+/* log.c */
+void	 log_init(int level);
+int	 log_open(const struct config *, int detached, char *err, size_t);
+void	 log_role(const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_setlevel(int);
+int	 log_enabled(int level);
+void	 log_msg(int level, const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+void	 log_warn(const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_warnx(const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 fatal(const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
+void	 fatalx(const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
+void	 log_access(const struct session_stats *);
+int	 log_access_fd(void);
+const char *log_end_word(enum sess_end);
+
+/* scoreboard.c */
+int	 sb_create(struct scoreboard *, unsigned nslots, const char *path,
+	    char *err, size_t errlen);
+int	 sb_attach(struct scoreboard *, const char *path, char *err,
+	    size_t errlen);
+void	 sb_destroy(struct scoreboard *, const char *path);
+void	 sb_set_state(struct sb_slot *, char state);
+void	 sb_reap(struct scoreboard *, int slot);
+void	 sb_status(const struct scoreboard *, FILE *);
+char	*sb_path(const char *pidfile, char *buf, size_t len);
+
+/* master.c */
+int	 master_bind(const struct config *, int *lfd, char *err,
+	    size_t errlen);
+int	 master_main(struct config *, const struct cmdline *, int *lfd,
+	    int detached, int readyfd, int pidfd);
+
+/* pool.c */
+struct pool;
+struct pool *pool_new(unsigned nslots);
+int	 pool_spawn(struct pool *, struct worker_ctx *);
+void	 pool_reap(struct pool *, struct worker_ctx *);
+void	 pool_fill(struct pool *, struct worker_ctx *, int64_t now);
+void	 pool_maintain(struct pool *, struct worker_ctx *, int64_t now);
+void	 pool_retire_old(struct pool *, uint32_t gen, int64_t deadline);
+void	 pool_stop(struct pool *, int graceful, int64_t deadline);
+void	 pool_deadlines(struct pool *, int64_t now);
+int64_t	 pool_next_event(const struct pool *);
+int	 pool_live(const struct pool *);
+int	 pool_fatal(const struct pool *);
+
+/* worker.c */
+void	 worker_main(struct worker_ctx *) __attribute__((__noreturn__));
+void	 worker_drop_listeners(const struct worker_ctx *);
+
+/* session.c */
+int	 session_init(const struct config *);
+void	 session_run(const struct worker_ctx *, int fd, struct sb_slot *,
+	    struct session_stats *);
+
+/* priv.c */
+int	 priv_resolve(struct config *, char *err, size_t errlen);
+int	 priv_drop(const struct config *, char *err, size_t errlen);
+
+/* ctl.c */
+int	 pid_lock(const char *path, char *err, size_t errlen);
+int	 pid_write(int fd, pid_t);
+void	 pid_remove(int fd, const char *path);
+pid_t	 pid_running(const char *path);
+int	 ctl_command(const struct config *, const char *word);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * master.c: the master's loop.  It waits in one place, poll() on a
+ * self-pipe with a one-second tick, and there handles, in this order:
+ * dead children, stop, graceful stop, restart, pool maintenance.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hellod.h"
+#include "io.h"
+#include "net.h"
+
+#define TICK_MS		1000
+
+static volatile sig_atomic_t	sig_chld, sig_term, sig_hup, sig_usr1,
+				sig_winch;
+static int			self_pipe[2] = { -1, -1 };
+
+struct master {
+	struct config		*m_cf;
+	const struct cmdline	*m_cl;
+	int			*m_lfd;
+	struct worker_ctx	 m_wc;
+	struct scoreboard	 m_sb;
+	struct pool		*m_pool;
+	int			 m_detached;
+	int			 m_stopping;
+	int			 m_status;
+};
+
+static void	master_sig(int);
+static int	master_signals(void);
+static int	master_listen(const struct config *, const struct config *,
+		    const int *, int *, char *, size_t);
+static void	master_restart(struct master *, int);
+static void	master_close_listeners(struct master *);
+static void	master_started(struct master *);
+static int	master_setup(struct master *, char *, size_t);
+
+/* Record the signal and wake the loop; nothing else happens here. */
+static void
+master_sig(int sig)
+{
+	int saved = errno;
+
+	switch (sig) {
+	case SIGCHLD:
+		sig_chld = 1;
+		break;
+	case SIGTERM:
+	case SIGINT:
+		sig_term = 1;
+		break;
+	case SIGHUP:
+		sig_hup = 1;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	case SIGWINCH:
+		sig_winch = 1;
+		break;
+	}
+	(void)write(self_pipe[1], "", 1);
+	errno = saved;
+}
+
+static int
+master_signals(void)
+{
+	static const int sigs[] = {
+		SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH
+	};
+	struct sigaction sa;
+	size_t i;
+
+	if (pipe(self_pipe) == -1 || io_cloexec(self_pipe[0]) == -1 ||
+	    io_cloexec(self_pipe[1]) == -1 || io_nonblock(self_pipe[0], 1) == -1 ||
+	    io_nonblock(self_pipe[1], 1) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = master_sig;
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigs[i] == SIGCHLD)
+			sa.sa_flags |= SA_NOCLDSTOP;
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open the listeners of cf into lfd, reusing the descriptor of any
+ * address that old (with its descriptors oldfd) already listens on, so
+ * that a restart never closes a socket whose address stays.  Sockets
+ * opened here are closed again on failure.  Return 0, or -1 with err.
+ */
+static int
+master_listen(const struct config *cf, const struct config *old,
+    const int *oldfd, int *lfd, char *err, size_t errlen)
+{
+	int i, j;
+
+	for (i = 0; i < cf->cf_nlisten; i++) {
+		const struct hostport *hp = &cf->cf_listen[i];
+
+		lfd[i] = -1;
+		for (j = 0; old != NULL && j < old->cf_nlisten; j++)
+			if (oldfd[j] != -1 &&
+			    strcmp(hp->hp_host, old->cf_listen[j].hp_host) == 0 &&
+			    strcmp(hp->hp_port, old->cf_listen[j].hp_port) == 0)
+				lfd[i] = oldfd[j];
+		if (lfd[i] != -1)
+			continue;
+		lfd[i] = net_listen(hp->hp_host, hp->hp_port, cf->cf_backlog,
+		    err, errlen);
+		if (lfd[i] == -1) {
+			while (i-- > 0) {
+				for (j = 0; old != NULL && j < old->cf_nlisten; j++)
+					if (oldfd[j] == lfd[i])
+						break;
+				if (old == NULL || j == old->cf_nlisten)
+					close(lfd[i]);
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Bind every Listen address of cf into lfd.  For main(), before the
+ * pool exists.  Return 0, or -1 with err.
+ */
+int
+master_bind(const struct config *cf, int *lfd, char *err, size_t errlen)
+{
+	return master_listen(cf, NULL, NULL, lfd, err, errlen);
+}
+
+static void
+master_close_listeners(struct master *m)
+{
+	int i;
+
+	for (i = 0; i < m->m_cf->cf_nlisten; i++) {
+		if (m->m_lfd[i] != -1)
+			close(m->m_lfd[i]);
+		m->m_lfd[i] = -1;
+	}
+}
+
+/*
+ * HUP (graceful == 0) and USR1 (graceful == 1): re-read the whole
+ * configuration, keep what listens on an unchanged address, reopen the
+ * logs, start a new generation at once and tell the old one to finish.
+ * A configuration that does not load is logged; the old one stays.
+ */
+static void
+master_restart(struct master *m, int graceful)
+{
+	struct config ncf;
+	int nfd[MAX_LISTEN], i, j, keep;
+	char err[512];
+	int64_t deadline = 0;
+
+	if (cf_load(&ncf, m->m_cl, err, sizeof(err)) == -1 ||
+	    priv_resolve(&ncf, err, sizeof(err)) == -1 ||
+	    master_listen(&ncf, m->m_cf, m->m_lfd, nfd, err, sizeof(err)) == -1) {
+		log_msg(LOG_L_ERR, "%s failed, still running the old "
+		    "configuration: %s", graceful ? "graceful restart" :
+		    "restart", err);
+		return;
+	}
+	for (i = 0; i < m->m_cf->cf_nlisten; i++) {
+		for (keep = 0, j = 0; j < ncf.cf_nlisten; j++)
+			keep |= nfd[j] == m->m_lfd[i];
+		if (!keep)
+			close(m->m_lfd[i]);
+	}
+	if (log_open(&ncf, m->m_detached, err, sizeof(err)) == -1)
+		log_msg(LOG_L_ERR, "keeping the old logs: %s", err);
+	if (ncf.cf_max_workers * 2 > (int)m->m_sb.sb_hdr->sh_nslots) {
+		log_msg(LOG_L_WARN, "MaxRequestWorkers %d is more than this "
+		    "server started with room for; using %u",
+		    ncf.cf_max_workers, m->m_sb.sb_hdr->sh_nslots / 2);
+		ncf.cf_max_workers = (int)m->m_sb.sb_hdr->sh_nslots / 2;
+		if (ncf.cf_start_servers > ncf.cf_max_workers)
+			ncf.cf_start_servers = ncf.cf_max_workers;
+	}
+	*m->m_cf = ncf;
+	memcpy(m->m_lfd, nfd, sizeof(nfd[0]) * (size_t)ncf.cf_nlisten);
+	m->m_wc.wc_nlfd = ncf.cf_nlisten;
+	m->m_wc.wc_generation++;
+	m->m_sb.sb_hdr->sh_generation = m->m_wc.wc_generation;
+	if (!graceful && ncf.cf_graceful_timeout > 0)
+		deadline = io_deadline((int64_t)ncf.cf_graceful_timeout * 1000);
+	pool_retire_old(m->m_pool, m->m_wc.wc_generation, deadline);
+	for (i = 0; i < ncf.cf_start_servers; i++)
+		if (pool_spawn(m->m_pool, &m->m_wc) == -1)
+			break;
+	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d workers",
+	    graceful ? "graceful restart" : "restart",
+	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers);
+}
+
+static void
+master_started(struct master *m)
+{
+	char line[MAX_LISTEN * (ADDR_STRMAX + 2)], addr[ADDR_STRMAX];
+	const struct config *cf = m->m_cf;
+	size_t n = 0;
+	int i;
+
+	line[0] = '\0';
+	for (i = 0; i < cf->cf_nlisten; i++) {
+		addr_fmt_hp(&cf->cf_listen[i], addr, sizeof(addr));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
+		    i ? ", " : "", addr);
+	}
+	if (cf->cf_fixed)
+		log_msg(LOG_L_NOTICE, "%s started: %d workers, listening on %s",
+		    SERVER_NAME, cf->cf_start_servers, line);
+	else
+		log_msg(LOG_L_NOTICE, "%s started: %d workers (up to %d), "
+		    "listening on %s", SERVER_NAME, cf->cf_start_servers,
+		    cf->cf_max_workers, line);
+}
+
+static int
+master_setup(struct master *m, char *err, size_t errlen)
+{
+	char path[MAX_PATH + 16];
+	int death[2];
+	unsigned nslots;
+
+	if (master_signals() == -1 || pipe(death) == -1 ||
+	    io_cloexec(death[0]) == -1 || io_cloexec(death[1]) == -1) {
+		snprintf(err, errlen, "master setup: %s", strerror(errno));
+		return -1;
+	}
+	/* Room for a full old generation still finishing during a restart. */
+	nslots = (unsigned)m->m_cf->cf_max_workers * 2;
+	if (sb_create(&m->m_sb, nslots, sb_path(m->m_cf->cf_pidfile, path,
+	    sizeof(path)), err, errlen) == -1)
+		return -1;
+	if ((m->m_pool = pool_new(nslots)) == NULL) {
+		snprintf(err, errlen, "process table: %s", strerror(errno));
+		return -1;
+	}
+	m->m_wc.wc_cf = m->m_cf;
+	m->m_wc.wc_sb = &m->m_sb;
+	m->m_wc.wc_lfd = m->m_lfd;
+	m->m_wc.wc_nlfd = m->m_cf->cf_nlisten;
+	m->m_wc.wc_deathfd = death[0];
+	m->m_wc.wc_close[0] = death[1];
+	m->m_wc.wc_close[1] = self_pipe[0];
+	m->m_wc.wc_close[2] = self_pipe[1];
+	m->m_wc.wc_nclose = 3;
+	return 0;
+}
+
+/*
+ * Run the master until it stops.  lfd holds the bound listeners; readyfd
+ * (or -1) gets one byte once the pool is up, for a "-d" parent waiting
+ * on it; pidfd (or -1) is closed in every worker.  Return hellod's exit
+ * status.
+ */
+int
+master_main(struct config *cf, const struct cmdline *cl, int *lfd,
+    int detached, int readyfd, int pidfd)
+{
+	struct master m;
+	struct pollfd pfd;
+	int64_t now, next_tick, t;
+	char err[512], c;
+	int i;
+
+	memset(&m, 0, sizeof(m));
+	m.m_cf = cf;
+	m.m_cl = cl;
+	m.m_lfd = lfd;
+	m.m_detached = detached;
+	if (master_setup(&m, err, sizeof(err)) == -1) {
+		log_msg(LOG_L_EMERG, "%s", err);
+		return EXIT_STARTUP;
+	}
+	if (pidfd != -1)
+		m.m_wc.wc_close[m.m_wc.wc_nclose++] = pidfd;
+	for (i = 0; i < cf->cf_start_servers; i++)
+		pool_spawn(m.m_pool, &m.m_wc);
+	master_started(&m);
+	if (readyfd != -1) {
+		(void)write(readyfd, "R", 1);
+		close(readyfd);
+	}
+	pfd.fd = self_pipe[0];
+	pfd.events = POLLIN;
+	next_tick = io_deadline(TICK_MS);
+	for (;;) {
+		t = pool_next_event(m.m_pool);
+		if (t == 0 || t > next_tick)
+			t = next_tick;
+		if (poll(&pfd, 1, io_timeout(t)) > 0)
+			while (read(self_pipe[0], &c, 1) == 1)
+				;
+		now = io_now();
+		if (sig_chld) {
+			sig_chld = 0;
+			pool_reap(m.m_pool, &m.m_wc);
+		}
+		if (pool_fatal(m.m_pool) && !m.m_stopping) {
+			m.m_status = EXIT_CHILDFATAL;
+			sig_term = 1;
+		}
+		if (sig_term && m.m_stopping != 2) {
+			sig_term = 0;
+			log_msg(LOG_L_NOTICE, "stopping: closing every session");
+			master_close_listeners(&m);
+			pool_stop(m.m_pool, 0, now + STOP_KILL_MS);
+			m.m_stopping = 2;
+		}
+		if (sig_winch && !m.m_stopping) {
+			sig_winch = 0;
+			log_msg(LOG_L_NOTICE, "graceful stop: finishing sessions");
+			master_close_listeners(&m);
+			pool_stop(m.m_pool, 1, cf->cf_graceful_timeout > 0 ?
+			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0);
+			m.m_stopping = 1;
+		}
+		if ((sig_hup || sig_usr1) && !m.m_stopping) {
+			int graceful = sig_usr1 && !sig_hup;
+
+			sig_hup = sig_usr1 = 0;
+			master_restart(&m, graceful);
+		}
+		if (m.m_stopping && pool_live(m.m_pool) == 0)
+			break;
+		pool_deadlines(m.m_pool, now);
+		pool_fill(m.m_pool, &m.m_wc, now);
+		if (now >= next_tick) {
+			pool_maintain(m.m_pool, &m.m_wc, now);
+			next_tick = now + TICK_MS;
+		}
+	}
+	{
+		char path[MAX_PATH + 16];
+
+		sb_destroy(&m.m_sb, sb_path(cf->cf_pidfile, path, sizeof(path)));
+	}
+	log_msg(LOG_L_NOTICE, "stopped");
+	return m.m_status;
+}

@@ -1,0 +1,434 @@
+/*
+ * pool.c: the master's process table: fork workers into scoreboard
+ * slots, reap them, replace the dead, and keep the idle count between
+ * MinSpareServers and MaxSpareServers as Apache prefork does.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hellod.h"
+#include "io.h"
+
+/* A worker that dies sooner than this after its fork() "died young". */
+#define YOUNG_MS	1000
+
+struct proc {
+	pid_t		 p_pid;		/* 0: the slot is free */
+	uint32_t	 p_gen;
+	int64_t		 p_started;
+	int64_t		 p_deadline;	/* signal it at this time, or 0 */
+	int		 p_retiring;	/* told to finish; no respawn */
+	int		 p_termed;	/* TERM sent; KILL at p_deadline */
+};
+
+struct pool {
+	struct proc	*pl_tab;
+	unsigned	 pl_nslots;
+	int		 pl_owed;	/* replacements not yet forked */
+	int64_t		 pl_backoff;	/* ms, doubles while workers die young */
+	int64_t		 pl_next_spawn;	/* no fork before this time */
+	int		 pl_spawn_rate;	/* this second's batch, 1 to 32 */
+	int		 pl_maxed;	/* "reached MaxRequestWorkers" logged */
+	int		 pl_stopping;
+	int		 pl_fatal;
+};
+
+static void	pool_child(struct worker_ctx *, int);
+static void	pool_status_words(int, char *, size_t);
+static void	pool_counts(const struct pool *, const struct worker_ctx *,
+		    int *, int *, int *);
+static void	pool_died(struct pool *, struct worker_ctx *, int, int,
+		    int64_t);
+
+struct pool *
+pool_new(unsigned nslots)
+{
+	struct pool *pl;
+
+	if ((pl = calloc(1, sizeof(*pl))) == NULL)
+		return NULL;
+	if ((pl->pl_tab = calloc(nslots, sizeof(*pl->pl_tab))) == NULL) {
+		free(pl);
+		return NULL;
+	}
+	pl->pl_nslots = nslots;
+	pl->pl_spawn_rate = 1;
+	return pl;
+}
+
+/* In the child, right after fork(): shed the master's descriptors. */
+static void
+pool_child(struct worker_ctx *wc, int slot)
+{
+	int i;
+
+	for (i = 0; i < wc->wc_nclose; i++)
+		close(wc->wc_close[i]);
+	wc->wc_slot = slot;
+	worker_main(wc);
+	/* NOTREACHED */
+}
+
+/*
+ * Fork one worker of the current generation into a free slot.  Return
+ * its slot, or -1 when no slot is free or fork() failed (then further
+ * forks wait a second, as Apache's make_child does).
+ */
+int
+pool_spawn(struct pool *pl, struct worker_ctx *wc)
+{
+	struct sb_slot *ss;
+	unsigned i;
+	pid_t pid;
+
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (pl->pl_tab[i].p_pid == 0 &&
+		    wc->wc_sb->sb_slot[i].ss_state == SB_OPEN)
+			break;
+	if (i == pl->pl_nslots)
+		return -1;
+	ss = &wc->wc_sb->sb_slot[i];
+	ss->ss_generation = wc->wc_generation;
+	sb_set_state(ss, SB_STARTING);
+	switch (pid = fork()) {
+	case -1:
+		log_warn("fork() failed while starting worker %u", i);
+		ss->ss_state = SB_OPEN;
+		pl->pl_next_spawn = io_deadline(1000);
+		return -1;
+	case 0:
+		pool_child(wc, (int)i);
+		/* NOTREACHED */
+	}
+	ss->ss_pid = pid;
+	memset(&pl->pl_tab[i], 0, sizeof(pl->pl_tab[i]));
+	pl->pl_tab[i].p_pid = pid;
+	pl->pl_tab[i].p_gen = wc->wc_generation;
+	pl->pl_tab[i].p_started = io_now();
+	log_msg(LOG_L_DEBUG, "started worker %u (pid %ld)", i, (long)pid);
+	return (int)i;
+}
+
+/* Say what a wait status means, once, in words. */
+static void
+pool_status_words(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d%s", WTERMSIG(status),
+#ifdef WCOREDUMP
+		    WCOREDUMP(status) ? " (core dumped)" :
+#endif
+		    "");
+	else
+		snprintf(buf, len, "ended with status %#x", status);
+}
+
+/*
+ * Policy for one reaped worker.  Retired workers and old generations go
+ * quietly.  Any other death is replaced at once, unless workers keep
+ * dying young: then each respawn waits twice as long as the last.
+ */
+static void
+pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
+    int64_t now)
+{
+	struct proc *p = &pl->pl_tab[slot];
+	char how[64];
+	int young = now - p->p_started < YOUNG_MS;
+
+	pool_status_words(status, how, sizeof(how));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_FATAL) {
+		log_msg(LOG_L_EMERG, "worker %d (pid %ld) could not start; "
+		    "stopping the server", slot, (long)p->p_pid);
+		pl->pl_fatal = 1;
+		return;
+	}
+	if (p->p_retiring || p->p_gen != wc->wc_generation || pl->pl_stopping) {
+		log_msg(LOG_L_DEBUG, "worker %d (pid %ld) %s", slot,
+		    (long)p->p_pid, how);
+		return;
+	}
+	pl->pl_owed++;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_OK) {
+		/* MaxConnectionsPerChild: an orderly end. */
+		log_msg(LOG_L_INFO, "worker %d (pid %ld) %s; replacing it",
+		    slot, (long)p->p_pid, how);
+		return;
+	}
+	if (young) {
+		pl->pl_backoff = pl->pl_backoff == 0 ? 1000 :
+		    pl->pl_backoff * 2;
+		if (pl->pl_backoff > BACKOFF_MAX_MS)
+			pl->pl_backoff = BACKOFF_MAX_MS;
+		pl->pl_next_spawn = now + pl->pl_backoff;
+		log_msg(LOG_L_ERR, "worker %d (pid %ld) %s right after "
+		    "starting; respawning in %lld ms", slot, (long)p->p_pid,
+		    how, (long long)pl->pl_backoff);
+	} else
+		log_msg(LOG_L_NOTICE, "worker %d (pid %ld) %s; respawning",
+		    slot, (long)p->p_pid, how);
+}
+
+/*
+ * Reap every child that has ended (waitpid() with WNOHANG until there
+ * is none), free its slot and apply the policy for it.
+ */
+void
+pool_reap(struct pool *pl, struct worker_ctx *wc)
+{
+	int64_t now = io_now();
+	unsigned i;
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == 0 || (pid == -1 && errno == ECHILD))
+			break;
+		if (pid == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("waitpid");
+			break;
+		}
+		for (i = 0; i < pl->pl_nslots; i++)
+			if (pl->pl_tab[i].p_pid == pid)
+				break;
+		if (i == pl->pl_nslots)
+			continue;	/* not ours: a -d parent's leftover */
+		pool_died(pl, wc, (int)i, status, now);
+		sb_reap(wc->wc_sb, (int)i);
+		pl->pl_tab[i].p_pid = 0;
+	}
+}
+
+/* Count the current generation: live workers, idle ones, busy ones. */
+static void
+pool_counts(const struct pool *pl, const struct worker_ctx *wc, int *live,
+    int *idle, int *busy)
+{
+	unsigned i;
+	char st;
+
+	*live = *idle = *busy = 0;
+	for (i = 0; i < pl->pl_nslots; i++) {
+		if (pl->pl_tab[i].p_pid == 0 || pl->pl_tab[i].p_retiring ||
+		    pl->pl_tab[i].p_gen != wc->wc_generation)
+			continue;
+		(*live)++;
+		st = wc->wc_sb->sb_slot[i].ss_state;
+		if (st == SB_WAITING || st == SB_STARTING)
+			(*idle)++;
+		else
+			(*busy)++;
+	}
+}
+
+/*
+ * Fork what is owed: replacements for the dead (at once, unless backing
+ * off), and in a fixed pool whatever brings it back to its size.
+ */
+void
+pool_fill(struct pool *pl, struct worker_ctx *wc, int64_t now)
+{
+	const struct config *cf = wc->wc_cf;
+	int live, idle, busy;
+
+	if (pl->pl_stopping || pl->pl_fatal)
+		return;
+	pool_counts(pl, wc, &live, &idle, &busy);
+	if (cf->cf_fixed && live + pl->pl_owed < cf->cf_max_workers)
+		pl->pl_owed = cf->cf_max_workers - live;
+	if (pl->pl_owed > cf->cf_max_workers - live)
+		pl->pl_owed = cf->cf_max_workers - live;
+	while (pl->pl_owed > 0 && now >= pl->pl_next_spawn) {
+		if (pool_spawn(pl, wc) == -1)
+			break;
+		pl->pl_owed--;
+	}
+}
+
+/*
+ * The once-a-second look at the scoreboard.  Too few idle workers: fork
+ * 1, then 2, 4, ... up to 32 a second while the shortfall lasts.  Too
+ * many: retire one idle worker a second.  Never more than
+ * MaxRequestWorkers; reaching it is logged once.
+ */
+void
+pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
+{
+	const struct config *cf = wc->wc_cf;
+	int live, idle, busy, n;
+	unsigned i;
+
+	if (pl->pl_stopping || pl->pl_fatal)
+		return;
+	pool_fill(pl, wc, now);
+	pool_counts(pl, wc, &live, &idle, &busy);
+	if (busy >= cf->cf_max_workers && !pl->pl_maxed) {
+		log_msg(LOG_L_ERR, "server reached MaxRequestWorkers setting "
+		    "(%d), consider raising the MaxRequestWorkers setting",
+		    cf->cf_max_workers);
+		pl->pl_maxed = 1;
+	} else if (busy < cf->cf_max_workers)
+		pl->pl_maxed = 0;
+	if (pl->pl_backoff > 0 && now >= pl->pl_next_spawn + YOUNG_MS &&
+	    live > 0)
+		pl->pl_backoff = 0;
+	if (cf->cf_fixed)
+		return;
+	if (idle > cf->cf_max_spare) {
+		for (i = 0; i < pl->pl_nslots; i++) {
+			struct proc *p = &pl->pl_tab[i];
+
+			if (p->p_pid == 0 || p->p_retiring ||
+			    p->p_gen != wc->wc_generation ||
+			    wc->wc_sb->sb_slot[i].ss_state != SB_WAITING)
+				continue;
+			p->p_retiring = 1;
+			kill(p->p_pid, SIGUSR1);
+			break;
+		}
+		pl->pl_spawn_rate = 1;
+		return;
+	}
+	if (idle >= cf->cf_min_spare || live >= cf->cf_max_workers ||
+	    now < pl->pl_next_spawn) {
+		pl->pl_spawn_rate = 1;
+		return;
+	}
+	n = cf->cf_min_spare - idle;
+	if (n > pl->pl_spawn_rate)
+		n = pl->pl_spawn_rate;
+	if (n > cf->cf_max_workers - live)
+		n = cf->cf_max_workers - live;
+	if (pl->pl_spawn_rate >= 8)
+		log_msg(LOG_L_INFO, "server seems busy: forking %d workers "
+		    "(%d idle, %d in all)", n, idle, live);
+	while (n-- > 0 && pool_spawn(pl, wc) != -1)
+		;
+	if (pl->pl_spawn_rate < SPAWN_RATE_MAX)
+		pl->pl_spawn_rate *= 2;
+}
+
+/*
+ * After a restart: every worker older than gen finishes its session and
+ * exits (idle ones at once).  With a deadline, those still busy then
+ * are stopped.
+ */
+void
+pool_retire_old(struct pool *pl, uint32_t gen, int64_t deadline)
+{
+	unsigned i;
+
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+
+		if (p->p_pid == 0 || p->p_gen >= gen)
+			continue;
+		if (!p->p_retiring)
+			kill(p->p_pid, SIGUSR1);
+		p->p_retiring = 1;
+		if (deadline != 0 && (p->p_deadline == 0 || deadline < p->p_deadline))
+			p->p_deadline = deadline;
+	}
+	pl->pl_owed = 0;
+	pl->pl_maxed = 0;
+}
+
+/*
+ * Stop every worker: now (TERM, then KILL past the deadline), or
+ * gracefully (finish the session, TERM at the deadline if there is one).
+ */
+void
+pool_stop(struct pool *pl, int graceful, int64_t deadline)
+{
+	unsigned i;
+
+	pl->pl_stopping = 1;
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+
+		if (p->p_pid == 0)
+			continue;
+		if (graceful) {
+			if (!p->p_retiring)
+				kill(p->p_pid, SIGUSR1);
+			p->p_retiring = 1;
+		} else {
+			kill(p->p_pid, SIGTERM);
+			p->p_termed = 1;
+		}
+		p->p_deadline = deadline;
+	}
+}
+
+/*
+ * Escalate where a deadline has passed: a worker told to finish gets
+ * TERM; one that ignored TERM for STOP_KILL_MS gets KILL.
+ */
+void
+pool_deadlines(struct pool *pl, int64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+
+		if (p->p_pid == 0 || p->p_deadline == 0 || now < p->p_deadline)
+			continue;
+		if (p->p_termed) {
+			log_msg(LOG_L_WARN, "worker %u (pid %ld) ignored TERM; "
+			    "killing it", i, (long)p->p_pid);
+			kill(p->p_pid, SIGKILL);
+			p->p_deadline = 0;
+		} else {
+			kill(p->p_pid, SIGTERM);
+			p->p_termed = 1;
+			p->p_deadline = now + STOP_KILL_MS;
+		}
+	}
+}
+
+/* The earliest time the pool needs the master's attention, or 0. */
+int64_t
+pool_next_event(const struct pool *pl)
+{
+	int64_t t = 0;
+	unsigned i;
+
+	if (pl->pl_owed > 0 && !pl->pl_stopping)
+		t = pl->pl_next_spawn;
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (pl->pl_tab[i].p_pid != 0 && pl->pl_tab[i].p_deadline != 0 &&
+		    (t == 0 || pl->pl_tab[i].p_deadline < t))
+			t = pl->pl_tab[i].p_deadline;
+	return t;
+}
+
+int
+pool_live(const struct pool *pl)
+{
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (pl->pl_tab[i].p_pid != 0)
+			n++;
+	return n;
+}
+
+int
+pool_fatal(const struct pool *pl)
+{
+	return pl->pl_fatal;
+}

@@ -1,0 +1,105 @@
+/*
+ * priv.c: User and Group: names resolved once in the master, privileges
+ * dropped in each worker before its first accept().
+ */
+#define _DEFAULT_SOURCE		/* setgroups(), not in POSIX */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hellod.h"
+
+/*
+ * Turn User and Group ("name" or "#number") into ids, so that a typo is
+ * a startup error rather than a worker that cannot start.  Without
+ * Group, the user's login group is used.  Return 0, or -1 with err.
+ */
+int
+priv_resolve(struct config *cf, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char *end;
+
+	cf->cf_has_user = cf->cf_has_group = 0;
+	if (cf->cf_user[0] != '\0') {
+		if (cf->cf_user[0] == '#') {
+			cf->cf_uid = (uid_t)strtoul(cf->cf_user + 1, &end, 10);
+			if (*end != '\0' || end == cf->cf_user + 1) {
+				snprintf(err, errlen, "User: bad value \"%s\"",
+				    cf->cf_user);
+				return -1;
+			}
+			cf->cf_gid = (gid_t)-1;
+		} else if ((pw = getpwnam(cf->cf_user)) == NULL) {
+			snprintf(err, errlen, "User: no such user \"%s\"",
+			    cf->cf_user);
+			return -1;
+		} else {
+			cf->cf_uid = pw->pw_uid;
+			cf->cf_gid = pw->pw_gid;
+		}
+		cf->cf_has_user = 1;
+		cf->cf_has_group = cf->cf_gid != (gid_t)-1;
+	}
+	if (cf->cf_group[0] != '\0') {
+		if (cf->cf_group[0] == '#') {
+			cf->cf_gid = (gid_t)strtoul(cf->cf_group + 1, &end, 10);
+			if (*end != '\0' || end == cf->cf_group + 1) {
+				snprintf(err, errlen, "Group: bad value \"%s\"",
+				    cf->cf_group);
+				return -1;
+			}
+		} else if ((gr = getgrnam(cf->cf_group)) == NULL) {
+			snprintf(err, errlen, "Group: no such group \"%s\"",
+			    cf->cf_group);
+			return -1;
+		} else
+			cf->cf_gid = gr->gr_gid;
+		cf->cf_has_group = 1;
+	}
+	return 0;
+}
+
+/*
+ * In a worker started as root: drop supplementary groups, then the gid,
+ * then the uid, and prove that root cannot be regained.  A server not
+ * started as root keeps its ids, as Apache does.  Return 0, or -1 with
+ * err naming the call that failed.
+ */
+int
+priv_drop(const struct config *cf, char *err, size_t errlen)
+{
+	if (geteuid() != 0 || (!cf->cf_has_user && !cf->cf_has_group))
+		return 0;
+	if (cf->cf_has_group) {
+		if (setgroups(1, &cf->cf_gid) == -1) {
+			snprintf(err, errlen, "setgroups: %s", strerror(errno));
+			return -1;
+		}
+		if (setgid(cf->cf_gid) == -1) {
+			snprintf(err, errlen, "setgid %ld: %s",
+			    (long)cf->cf_gid, strerror(errno));
+			return -1;
+		}
+	}
+	if (cf->cf_has_user) {
+		if (setuid(cf->cf_uid) == -1) {
+			snprintf(err, errlen, "setuid %ld: %s",
+			    (long)cf->cf_uid, strerror(errno));
+			return -1;
+		}
+		if (cf->cf_uid != 0 && setuid(0) == 0) {
+			snprintf(err, errlen, "could regain root after setuid");
+			return -1;
+		}
+	}
+	return 0;
+}
