@@ -20,7 +20,7 @@ COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o
 COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/session.o server/scoreboard.o server/log.o \
-	  server/ctl.o
+	  server/ctl.o server/priv.o
 HELLO_OBJ = client/hello.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
 HTTPGET_HDR = client/httpget.h
