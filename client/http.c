@@ -47,6 +47,8 @@ static void	http_line(struct http_parser *, const char *, size_t,
 static size_t	http_line_state(struct http_parser *, const char *, size_t,
 		    struct http_event *);
 static int	http_chunk_size(struct http_parser *, const char *, size_t);
+static size_t	http_step(struct http_parser *, const char *, size_t,
+		    struct http_event *);
 static int	is_tchar(int);
 static int	is_ows(int);
 
@@ -508,15 +510,9 @@ http_eof(struct http_parser *p, struct http_event *ev)
 	http_fail(p, ev, HTTP_ERR_CLOSED, NULL);
 }
 
-/*
- * Consume up to len bytes of a response and report the next event in ev.
- * Return how many bytes were used; call again with the rest.  ev is
- * HTTP_EV_NONE only when every byte was used and more input is needed.
- * Pointers in ev stay valid until the next call.  After HTTP_EV_END or
- * HTTP_EV_ERROR the parser uses nothing more.
- */
-size_t
-http_feed(struct http_parser *p, const char *buf, size_t len,
+/* One step of http_feed(); it may use bytes and report nothing. */
+static size_t
+http_step(struct http_parser *p, const char *buf, size_t len,
     struct http_event *ev)
 {
 	size_t n;
@@ -558,4 +554,28 @@ http_feed(struct http_parser *p, const char *buf, size_t len,
 	if (len == 0)
 		return 0;
 	return http_line_state(p, buf, len, ev);
+}
+
+/*
+ * Consume up to len bytes of a response and report the next event in ev.
+ * Return how many bytes were used; call again with the rest.  ev is
+ * HTTP_EV_NONE only when every byte was used and more input is needed.
+ * Pointers in ev stay valid until the next call.  After HTTP_EV_END or
+ * HTTP_EV_ERROR the parser uses nothing more.
+ */
+size_t
+http_feed(struct http_parser *p, const char *buf, size_t len,
+    struct http_event *ev)
+{
+	size_t used = 0;
+
+	/*
+	 * Lines that make no event (chunk sizes, trailers) are skipped; the
+	 * end of the trailers must still report the end at once.
+	 */
+	do
+		used += http_step(p, buf + used, len - used, ev);
+	while (ev->he_type == HTTP_EV_NONE &&
+	    (used < len || p->hp_state == HS_END));
+	return used;
 }

@@ -480,8 +480,9 @@ fetch_read(struct fetch *f)
 			rc = poll(&pfd, 1, io_timeout(io_deadline(
 			    f->f_opt->op_timeout)));
 			if (rc == 0) {
-				snprintf(f->f_err, sizeof(f->f_err), "no data for"
-				    " %s seconds", f->f_opt->op_timeout_arg);
+				snprintf(f->f_err, sizeof(f->f_err), "timed out "
+				    "waiting for data (-T %s)",
+				    f->f_opt->op_timeout_arg);
 				fail(f->f_name, f->f_err);
 				return EX_NETWORK;
 			}

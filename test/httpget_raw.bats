@@ -1,0 +1,235 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# httpget against test/rawhttp.py: the responses no real server sends on
+# purpose.  Each scenario is a small file under test/httpget-raw/.
+
+setup() {
+	load helper
+	load httpget_helper
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	stop_pid "${RAW_PID:-}"
+}
+
+url() {
+	echo "http://127.0.0.1:$RAW_PORT${1:-/file}"
+}
+
+@test "httpget sends GET with Host, User-Agent, Accept, Connection: close" {
+	start_rawhttp ok
+	run -0 httpget -q "$(url '/a b?q=1#frag')"
+	run -0 cat "$RAW_LOG"
+	assert_output "GET /a%20b?q=1 HTTP/1.1
+Host: 127.0.0.1:$RAW_PORT
+User-Agent: httpget/0.1.0
+Accept: */*
+Connection: close
+--"
+	run -0 cat 'a b'
+	assert_output content
+}
+
+@test "httpget -A and -H change and add request headers" {
+	start_rawhttp ok
+	run -0 httpget -q -A 'tester/1' -H 'X-One: 1' -H 'Accept: text/plain' \
+	    -o out "$(url /)"
+	run -0 cat "$RAW_LOG"
+	assert_line 'User-Agent: tester/1'
+	assert_line 'X-One: 1'
+	assert_line 'Accept: text/plain'
+	refute_line 'Accept: */*'
+}
+
+@test "a truncated Content-Length body is exit 4 and leaves no file" {
+	start_rawhttp trunc-length
+	run --separate-stderr -4 httpget "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): transfer closed with 40 of 100 bytes"
+	[ ! -e file ]
+	no_temp_files .
+}
+
+@test "a truncated chunked body is exit 4" {
+	start_rawhttp trunc-chunked
+	run --separate-stderr -4 httpget "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): transfer closed before the last chunk (10 bytes received)"
+	[ ! -e file ]
+	no_temp_files .
+}
+
+@test "a failed transfer keeps the old content of an -o file" {
+	start_rawhttp trunc-length
+	echo old >kept
+	run -4 httpget -q -o kept "$(url /file)"
+	run -0 cat kept
+	assert_output old
+	no_temp_files .
+}
+
+@test "a bad chunk size is a protocol error (exit 7)" {
+	start_rawhttp bad-chunk
+	run --separate-stderr -7 httpget -T 10 "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): bad chunk size \"zz\""
+	[ ! -e file ]
+	no_temp_files .
+}
+
+@test "a header line over the limit is a protocol error (exit 7)" {
+	start_rawhttp long-header
+	run --separate-stderr -7 httpget -T 10 "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): header line longer than 8192 bytes"
+	[ ! -e file ]
+}
+
+@test "100 Continue is skipped; a complete body ends the transfer at once" {
+	start_rawhttp continue
+	run -0 httpget -T 20 "$(url /file)"
+	assert_line --index 0 'HTTP/1.1 100 Continue'
+	assert_line --index 1 'HTTP/1.1 200 OK'
+	run -0 cat file
+	assert_output 'after 100'
+}
+
+@test "a redirect loop stops after 20 redirects (exit 8)" {
+	start_rawhttp loop
+	run --separate-stderr -8 httpget -q "$(url /loop)"
+	assert_equal "$stderr" "httpget: $(url /loop): 20 redirections exceeded"
+	run -0 requests
+	assert_output 21
+	[ ! -e loop ]
+}
+
+@test "--max-redirs bounds the redirects; 0 follows none" {
+	start_rawhttp loop
+	run -8 httpget -q --max-redirs 3 "$(url /loop)"
+	run -0 requests
+	assert_output 4
+	: >"$RAW_LOG"
+	run --separate-stderr -8 httpget -q --max-redirs=0 "$(url /loop)"
+	assert_equal "$stderr" "httpget: $(url /loop): 0 redirections exceeded"
+	run -0 requests
+	assert_output 1
+}
+
+@test "a relative Location is resolved against the current URL" {
+	start_rawhttp relative
+	run -0 httpget "$(url /dir/a)"
+	assert_line --index 0 'HTTP/1.1 302 Found'
+	assert_line 'HTTP/1.1 200 OK'
+	run -0 grep '^GET ' "$RAW_LOG"
+	assert_output 'GET /dir/a HTTP/1.1
+GET /dir/b?x=1 HTTP/1.1'
+	run -0 cat b
+	assert_output 'relative ok'
+}
+
+@test "204 has no body even with Content-Length and an open connection" {
+	start_rawhttp no-content
+	run -0 httpget -T 20 -o out "$(url /)"
+	assert_line --index 0 'HTTP/1.1 204 No Content'
+	[ -f out ] && [ ! -s out ]
+}
+
+@test "304 has no body; it is not a success (exit 8)" {
+	start_rawhttp not-modified
+	run --separate-stderr -8 httpget -T 20 -o out "$(url /)"
+	assert_equal "$stderr" "httpget: $(url /): 304 Not Modified"
+	[ ! -e out ]
+}
+
+@test "conflicting Content-Length values are a protocol error (exit 7)" {
+	start_rawhttp conflicting-length
+	run --separate-stderr -7 httpget -T 10 "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): conflicting Content-Length values"
+	[ ! -e file ]
+}
+
+@test "a server that stalls is a timeout (exit 4), not a hang" {
+	start_rawhttp stall
+	echo old >kept
+	run --separate-stderr -4 httpget -T 1 -o kept "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): timed out waiting for data (-T 1)"
+	run -0 cat kept
+	assert_output old
+	no_temp_files .
+}
+
+@test "a body without length ends at close" {
+	start_rawhttp close-delimited
+	run -0 httpget -q "$(url /file)"
+	run -0 cat file
+	assert_output 'until close'
+}
+
+@test "chunked with extensions and trailers, connection held open" {
+	start_rawhttp chunked-held
+	run -0 httpget -q -T 20 -o - "$(url /file)"
+	assert_output 'hello world'
+	[ ! -e file ]
+}
+
+@test "a status line that is not HTTP/1.x is a protocol error (exit 7)" {
+	start_rawhttp bad-status
+	run --separate-stderr -7 httpget -T 10 "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): bad status line \"HTTP/2.0 200 OK\""
+}
+
+@test "a redirect without Location is exit 8" {
+	start_rawhttp no-location
+	run --separate-stderr -8 httpget -T 10 "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): 301 Moved Permanently without Location"
+}
+
+@test "a redirect to https is refused without connecting" {
+	start_rawhttp to-https
+	run --separate-stderr -1 httpget -T 10 "$(url /file)"
+	assert_equal "$stderr" "httpget: https://127.0.0.1:1/secure: https is not supported"
+	run -0 requests
+	assert_output 1
+}
+
+@test "a 500 is exit 8; its body is not saved and a file is kept" {
+	start_rawhttp server-error
+	echo old >kept
+	run --separate-stderr -8 httpget -o kept "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): 500 Internal Server Error"
+	run -0 cat kept
+	assert_output old
+	[ ! -e file ]
+	no_temp_files .
+}
+
+@test "a connection closed before any response is exit 4" {
+	start_rawhttp no-response
+	run --separate-stderr -4 httpget "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): connection closed before any response"
+}
+
+@test "a name from the URL never leaves the current directory" {
+	start_rawhttp ok
+	mkdir sub
+	cd sub
+	run -0 httpget -q "$(url /x/..%2F..%2Fescaped)"
+	run -0 cat '.._.._escaped'
+	assert_output content
+	run -0 httpget -q "$(url /x/%2e%2e)"
+	run -0 cat index.html
+	assert_output content
+	run -0 httpget -q "$(url /../../up)"
+	[ -f up ]
+	[ ! -e ../escaped ] && [ ! -e ../../up ] && [ ! -e ../up ]
+}
+
+@test "an existing file is not overwritten without -f (exit 3)" {
+	start_rawhttp ok
+	echo old >file
+	run --separate-stderr -3 httpget -q "$(url /file)"
+	assert_equal "$stderr" "httpget: $(url /file): file already exists (use -f to overwrite)"
+	run -0 cat file
+	assert_output old
+	no_temp_files .
+	run -0 httpget -q -f "$(url /file)"
+	run -0 cat file
+	assert_output content
+}
