@@ -306,9 +306,12 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		pl->pl_spawn_rate = 1;
 		return;
 	}
-	n = cf->cf_min_spare - idle;
-	if (n > pl->pl_spawn_rate)
-		n = pl->pl_spawn_rate;
+	/*
+	 * As Apache does, fork the whole batch, not just the shortfall:
+	 * idle workers are what is seen, but a burst waits unseen in the
+	 * listen backlog.
+	 */
+	n = pl->pl_spawn_rate;
 	if (n > cf->cf_max_workers - live)
 		n = cf->cf_max_workers - live;
 	if (pl->pl_spawn_rate >= 8)
