@@ -160,7 +160,7 @@ struct worker_ctx {
 	int			 wc_nlfd;
 	int			 wc_deathfd;	/* EOF: the master is gone */
 	int			 wc_wakefd;	/* the worker's own self-pipe */
-	int			 wc_close[4];	/* the master's, closed in a child */
+	int			 wc_close[6];	/* the master's, closed in a child */
 	int			 wc_nclose;
 };
 

@@ -293,12 +293,16 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 	}
 	if (pidfd != -1)
 		m.m_wc.wc_close[m.m_wc.wc_nclose++] = pidfd;
+	if (readyfd != -1)
+		m.m_wc.wc_close[m.m_wc.wc_nclose++] = readyfd;
 	for (i = 0; i < cf->cf_start_servers; i++)
 		pool_spawn(m.m_pool, &m.m_wc);
 	master_started(&m);
 	if (readyfd != -1) {
 		(void)write(readyfd, "R", 1);
 		close(readyfd);
+		/* The number may be reused; later children must not close it. */
+		m.m_wc.wc_close[--m.m_wc.wc_nclose] = -1;
 	}
 	pfd.fd = self_pipe[0];
 	pfd.events = POLLIN;

@@ -85,6 +85,7 @@ int
 pool_spawn(struct pool *pl, struct worker_ctx *wc)
 {
 	struct sb_slot *ss;
+	sigset_t all, old;
 	unsigned i;
 	pid_t pid;
 
@@ -97,8 +98,16 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 	ss = &wc->wc_sb->sb_slot[i];
 	ss->ss_generation = wc->wc_generation;
 	sb_set_state(ss, SB_STARTING);
+	/*
+	 * Until the child has its own handlers, a signal would run the
+	 * master's and be lost; hold them all, and let the child unblock
+	 * them once it is ready.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	switch (pid = fork()) {
 	case -1:
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_warn("fork() failed while starting worker %u", i);
 		ss->ss_state = SB_OPEN;
 		pl->pl_next_spawn = io_deadline(1000);
@@ -107,6 +116,7 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 		pool_child(wc, (int)i);
 		/* NOTREACHED */
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	ss->ss_pid = pid;
 	memset(&pl->pl_tab[i], 0, sizeof(pl->pl_tab[i]));
 	pl->pl_tab[i].p_pid = pid;
