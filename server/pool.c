@@ -419,7 +419,11 @@ pool_next_event(const struct pool *pl)
 	int64_t t = 0;
 	unsigned i;
 
-	if (pl->pl_owed > 0 && !pl->pl_stopping)
+	/*
+	 * A respawn held back by the back-off is due at pl_next_spawn; one
+	 * that found no free slot waits for a reap (SIGCHLD) or the tick.
+	 */
+	if (pl->pl_owed > 0 && !pl->pl_stopping && pl->pl_next_spawn > io_now())
 		t = pl->pl_next_spawn;
 	for (i = 0; i < pl->pl_nslots; i++)
 		if (pl->pl_tab[i].p_pid != 0 && pl->pl_tab[i].p_deadline != 0 &&
