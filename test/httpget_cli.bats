@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# httpget's command line, URL checks and connection errors; no server.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	load httpget_helper
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "httpget -h and --help print the usage on stdout, exit 0" {
+	run -0 httpget -h
+	assert_line --index 0 'usage: httpget [-fhIqV] [-A agent] [-H header] [-m max-redirs]'
+	for opt in -A -f -H -h -I -m -o -q -T -V; do
+		assert_line --partial "  $opt"
+	done
+	run -0 httpget --help
+	assert_line --index 0 --partial 'usage: httpget'
+}
+
+@test "httpget -V prints the version" {
+	run -0 httpget -V
+	assert_output 'httpget 0.1.0'
+}
+
+@test "no URL, two URLs or an unknown option is a usage error (exit 2)" {
+	run -2 httpget
+	assert_line --index 0 --partial 'usage: httpget'
+	run -2 httpget http://a/ http://b/
+	run -2 httpget -Z http://a/
+	run --separate-stderr -2 httpget --bogus http://a/
+	[[ "$stderr" == "httpget: unknown option --bogus"* ]]
+}
+
+@test "bad option values are usage errors (exit 2)" {
+	run --separate-stderr -2 httpget -T abc http://a/
+	assert_equal "$stderr" 'httpget: bad value for -T: "abc"'
+	run -2 httpget -m -1 http://a/
+	run --separate-stderr -2 httpget -H 'no colon' http://a/
+	assert_equal "$stderr" "httpget: bad header \"no colon\" (want 'Name: value')"
+}
+
+@test "https and other schemes are not supported (exit 1)" {
+	run --separate-stderr -1 httpget https://example.com/
+	assert_equal "$stderr" 'httpget: https://example.com/: https is not supported'
+	run --separate-stderr -1 httpget ftp://example.com/x
+	assert_equal "$stderr" 'httpget: ftp://example.com/x: ftp is not supported'
+}
+
+@test "a malformed URL is a usage error (exit 2)" {
+	run --separate-stderr -2 httpget 'http://[::1/'
+	assert_equal "$stderr" 'httpget: http://[::1/: bad host in URL'
+	run --separate-stderr -2 httpget 'http://host:99999/'
+	assert_equal "$stderr" 'httpget: http://host:99999/: bad port in URL'
+	run -2 httpget 'http:///path'
+}
+
+@test "connection refused is a network error (exit 4), nothing created" {
+	port=$(free_port)
+	run --separate-stderr -4 httpget "http://127.0.0.1:$port/x"
+	assert_equal "$stderr" "httpget: http://127.0.0.1:$port/x: connect to 127.0.0.1 port $port: Connection refused"
+	[ ! -e x ]
+}
+
+@test "an unknown host is a network error (exit 4)" {
+	run --separate-stderr -4 httpget "http://no-such-host.invalid/"
+	[[ "$stderr" == 'httpget: http://no-such-host.invalid/: cannot resolve "no-such-host.invalid": '* ]]
+}
