@@ -9,9 +9,18 @@
  *	print the parts of URL and its local file name.
  *   http_test resolve BASE REF
  *	print REF resolved against BASE.
+ *   http_test maxrss CMD [ARG...]
+ *	run CMD with its output discarded and print its peak resident set
+ *	size in KiB.  A small C parent matters: the child's peak includes
+ *	what it held before exec(), which for a python or shell parent
+ *	would hide the command's own figure.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +40,7 @@ static int	event(struct http_parser *, const struct http_event *);
 static int	do_parse(int, char **);
 static int	do_url(const char *);
 static int	do_resolve(const char *, const char *);
+static int	do_maxrss(char **);
 
 /* Print ev; return 1 once the parser is finished. */
 static int
@@ -145,9 +155,37 @@ do_resolve(const char *base, const char *ref)
 	return 0;
 }
 
+static int
+do_maxrss(char **cmd)
+{
+	struct rusage ru;
+	pid_t pid;
+	int status, fd;
+
+	if ((pid = fork()) == -1)
+		return 1;
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 1;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("%ld\n", (long)ru.ru_maxrss);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	if (argc >= 3 && strcmp(argv[1], "maxrss") == 0)
+		return do_maxrss(argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
 		return do_parse(argc - 1, argv + 1);
 	if (argc == 3 && strcmp(argv[1], "url") == 0)
@@ -155,6 +193,6 @@ main(int argc, char *argv[])
 	if (argc == 4 && strcmp(argv[1], "resolve") == 0)
 		return do_resolve(argv[2], argv[3]);
 	fprintf(stderr, "usage: http_test parse [-Hk] [-s N] | url URL | "
-	    "resolve BASE REF\n");
+	    "resolve BASE REF | maxrss CMD...\n");
 	return 2;
 }

@@ -111,9 +111,5 @@ same_as_curl() {
 
 # maxrss CMD...: run CMD and print its peak resident set size in KiB.
 maxrss() {
-	python3 - "$@" <<'PY'
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
+	http_test maxrss "$@"
 }
