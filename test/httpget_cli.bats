@@ -66,3 +66,30 @@ setup() {
 	run --separate-stderr -4 httpget "http://no-such-host.invalid/"
 	[[ "$stderr" == 'httpget: http://no-such-host.invalid/: cannot resolve "no-such-host.invalid": '* ]]
 }
+
+@test "man/httpget.1 is clean under mandoc -Tlint" {
+	# Notes about a stale system mandoc.db (cross-references to pages
+	# this machine lacks) are not about the page.
+	run -0 mandoc -Tlint -W warning "$TOP/man/httpget.1"
+	refute_output --regexp '^mandoc: .*httpget\.1:'
+}
+
+# squeeze: join lines and runs of blanks into single spaces.
+squeeze() {
+	tr '\t\n' '  ' | tr -s ' ' | sed 's/^ //; s/ $//'
+}
+
+@test "the man page SYNOPSIS matches usage()" {
+	synopsis=$(mandoc -Tascii "$TOP/man/httpget.1" | col -b |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | squeeze)
+	run -0 httpget -h
+	usage=$(sed -n '1,2p' <<<"$output" | sed 's/^usage: //' | squeeze)
+	assert_equal "$synopsis" "$usage"
+}
+
+@test "every option in usage() is described in the man page" {
+	for opt in A f H h I m o q T V; do
+		run -0 grep -c "^\.It Fl $opt" "$TOP/man/httpget.1"
+	done
+	run -0 grep -c -- '-max-redirs' "$TOP/man/httpget.1"
+}

@@ -104,6 +104,8 @@ no_temp_files() {
 	[ -z "$(find "${1:-.}" -maxdepth 1 -name '.httpget-*')" ]
 }
 
+temp_file_exists() { ! no_temp_files "${1:-.}"; }
+
 # same_as_curl URL FILE: FILE equals what curl -s saves from URL.
 same_as_curl() {
 	curl -s -o "$BATS_TEST_TMPDIR/curl.out" "$1" && cmp "$BATS_TEST_TMPDIR/curl.out" "$2"

@@ -233,3 +233,42 @@ GET /dir/b?x=1 HTTP/1.1'
 	run -0 cat file
 	assert_output content
 }
+
+@test "TERM during a transfer removes the temporary file" {
+	start_rawhttp stall
+	echo old >kept
+	httpget -q -T 30 -o kept "$(url /file)" 3>&- &
+	pid=$!
+	wait_until 10 temp_file_exists
+	kill -TERM "$pid"
+	run -143 wait "$pid"
+	no_temp_files .
+	run -0 cat kept
+	assert_output old
+}
+
+@test "on a terminal, a progress bar is drawn and then erased" {
+	start_rawhttp ok
+	run -0 python3 - "$(url /file)" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(["httpget", "-o", "out", sys.argv[1]],
+                     stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+data = b""
+while True:
+    try:
+        b = os.read(master, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    data += b
+sys.exit(p.wait() or print(repr(data)))
+PY
+	assert_output --partial '100%'
+	assert_output --partial '8 B'
+	assert_output --regexp "\\\\r +\\\\r'\$"
+	run -0 cat out
+	assert_output content
+}
