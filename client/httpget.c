@@ -616,6 +616,7 @@ main(int argc, char *argv[])
 	if ((rc = url_parse(argv[optind], &f->f_url, f->f_err,
 	    sizeof(f->f_err))) != 0) {
 		fail(argv[optind], f->f_err);
+		free(argv);
 		return rc == -2 ? EX_GENERIC : EX_USAGE;
 	}
 	if (!op.op_quiet)
