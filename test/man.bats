@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# The man pages: mandoc lint, and agreement with the programs' usage(),
+# exit codes and config.c's directive table.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+}
+
+# squeeze: join lines and runs of blanks into single spaces.
+squeeze() {
+	tr '\t\n' '  ' | tr -s ' ' | sed 's/^ //; s/ $//'
+}
+
+# usage_letters PROG: every option letter in PROG -h's synopsis lines
+# (those before the first option description), one a line.
+usage_letters() {
+	"$1" -h | sed '/^  *-/,$d' | grep -o '\[-[A-Za-z0-9]*' |
+	    sed 's/^\[-//' | fold -w1
+}
+
+# synopsis PAGE: the SYNOPSIS section as plain text on one line.
+synopsis() {
+	mandoc -Tascii "$1" | col -b |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | squeeze
+}
+
+# section PAGE NAME: the mdoc source of section NAME.
+section() {
+	sed -n "/^\\.Sh $2\$/,/^\\.Sh /p" "$1" | sed '1d;$d'
+}
+
+# directives: the names in server/config.c's directive table.
+directives() {
+	sed -n '/^static const struct directive directives\[\]/,/^};/p' \
+	    "$TOP/server/config.c" |
+	    sed -n 's/^[[:space:]]*{ "\([A-Za-z]*\)",.*/\1/p'
+}
+
+@test "man/ holds hellod.8, hellod.conf.5 and hello.1" {
+	for page in hellod.8 hellod.conf.5 hello.1; do
+		[ -f "$TOP/man/$page" ] || fail "man/$page is missing"
+	done
+}
+
+@test "every page in man/ is silent under mandoc -Tlint -Wwarning" {
+	local n=0
+	for page in "$TOP"/man/*.[1-8]; do
+		[ -e "$page" ] || continue
+		run mandoc -Tlint -Wwarning "$page"
+		[ "$status" -eq 0 ] ||
+		    fail "mandoc -Tlint exited $status on ${page##*/}: $output"
+		[ -z "$output" ] ||
+		    fail "mandoc -Tlint on ${page##*/}: $output"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
+}
+
+@test "every page uses \$Mdocdate\$ and the conventional section order" {
+	for page in "$TOP"/man/hellod.8 "$TOP"/man/hellod.conf.5 \
+	    "$TOP"/man/hello.1; do
+		run -0 sed -n 1p "$page"
+		assert_output '.Dd $Mdocdate$'
+	done
+	run -0 grep '^\.Sh ' "$TOP/man/hellod.8"
+	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION SIGNALS \
+	    FILES 'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"
+	run -0 grep '^\.Sh ' "$TOP/man/hello.1"
+	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION \
+	    'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"
+}
+
+@test "hellod.8's SYNOPSIS matches hellod -h" {
+	run -0 hellod -h
+	usage=$(sed -n '1,3p' <<<"$output" | sed 's/^usage: //' | squeeze)
+	assert_equal "$(synopsis "$TOP/man/hellod.8")" "$usage"
+}
+
+@test "hello.1's SYNOPSIS matches hello -h" {
+	run -0 hello -h
+	usage=$(sed -n 1p <<<"$output" | sed 's/^usage: //' | squeeze)
+	assert_equal "$(synopsis "$TOP/man/hello.1")" "$usage"
+}
+
+@test "every option of hellod -h is described in hellod.8" {
+	letters=$(usage_letters hellod)
+	[ "$(wc -w <<<"$letters")" -eq 9 ] || fail "parsed: $letters"
+	for l in $letters; do
+		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hellod.8" ||
+		    fail "hellod.8 has no .It Fl $l"
+	done
+}
+
+@test "every option of hello -h is described in hello.1" {
+	letters=$(usage_letters hello)
+	[ "$(wc -w <<<"$letters")" -eq 7 ] || fail "parsed: $letters"
+	for l in $letters; do
+		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hello.1" ||
+		    fail "hello.1 has no .It Fl $l"
+	done
+}
+
+@test "every -k word of hellod is described in hellod.8" {
+	for w in start stop restart graceful graceful-stop status; do
+		grep -q "^\.It Cm $w$" "$TOP/man/hellod.8" ||
+		    fail "hellod.8 has no .It Cm $w"
+	done
+}
+
+@test "hellod.conf.5 has one entry for each directive of config.c" {
+	names=$(directives)
+	[ "$(wc -l <<<"$names")" -ge 18 ] || fail "parsed: $names"
+	for d in $names; do
+		[ "$(grep -c "^\.It Ic $d\( \|$\)" "$TOP/man/hellod.conf.5")" \
+		    -eq 1 ] || fail "hellod.conf.5: not one .It Ic $d"
+	done
+	# And no entry for a directive the parser does not know.
+	run -0 bash -c "sed -n 's/^\\.It Ic \\([A-Za-z]*\\).*/\\1/p' \
+	    '$TOP/man/hellod.conf.5' | sort"
+	assert_output "$(sort <<<"$names")"
+}
+
+@test "hellod.8 documents every exit status of hellod.h" {
+	codes=$(sed -n 's/^#define W\{0,1\}EXIT_[A-Z]*[[:space:]]*\([0-9]*\).*/\1/p' \
+	    "$TOP/server/hellod.h")
+	[ "$(wc -w <<<"$codes")" -ge 6 ] || fail "parsed: $codes"
+	exit_status=$(section "$TOP/man/hellod.8" 'EXIT STATUS')
+	for c in $codes; do
+		grep -q "^\.It $c$" <<<"$exit_status" ||
+		    fail "hellod.8 EXIT STATUS has no .It $c"
+	done
+}
+
+@test "hello.1 documents every exit status of hello.c" {
+	codes=$(sed -n 's/^#define EX_[A-Z]*[[:space:]]*\([0-9]*\).*/\1/p' \
+	    "$TOP/client/hello.c")
+	[ "$(wc -w <<<"$codes")" -eq 5 ] || fail "parsed: $codes"
+	exit_status=$(section "$TOP/man/hello.1" 'EXIT STATUS')
+	for c in $codes; do
+		grep -q "^\.It $c$" <<<"$exit_status" ||
+		    fail "hello.1 EXIT STATUS has no .It $c"
+	done
+}
