@@ -238,7 +238,7 @@ main(int argc, char *argv[])
 	h.h_fd = net_connect(h.h_host, h.h_port, family,
 	    io_deadline(h.h_wait_ms), err, sizeof(err));
 	if (h.h_fd == -1)
-		die(EX_CONNECT, "%s", err);
+		die(errno == ETIMEDOUT ? EX_TIMEOUT : EX_CONNECT, "%s", err);
 	lr_init(&h.h_net, h.h_fd, netbuf, sizeof(netbuf), ANSWER_MAX);
 	lr_init(&h.h_in, STDIN_FILENO, inbuf, sizeof(inbuf), IN_MAX);
 	/* A server that gives up on us (Timeout) must not wait for stdin. */

@@ -95,7 +95,8 @@ fail:
  * Resolve host and port and connect to each address in turn until one
  * answers or the deadline passes.  family is AF_UNSPEC, AF_INET or
  * AF_INET6.  Return a nonblocking, close-on-exec socket, or -1 with a
- * one-line reason in err naming the host and the last real error.
+ * one-line reason in err naming the host and the last real error, which
+ * is also left in errno (ETIMEDOUT when the deadline passed).
  */
 int
 net_connect(const char *host, const char *port, int family, int64_t deadline,
@@ -121,10 +122,11 @@ net_connect(const char *host, const char *port, int family, int64_t deadline,
 			break;
 	}
 	freeaddrinfo(res);
-	if (fd == -1)
+	if (fd == -1) {
 		snprintf(err, errlen, "connect to %s port %s: %s", host, port,
 		    strerror(saved));
-	else {
+		errno = saved;
+	} else {
 		int on = 1;
 
 		/* A line protocol sends small writes that must not wait. */

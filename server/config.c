@@ -57,6 +57,7 @@ static int	cf_number(const struct directive *, const char *, long *,
 static int	cf_apply(struct config *, const struct directive *,
 		    const char *, char *, size_t);
 static int	cf_file(struct config *, const char *, char *, size_t);
+static int	cf_absolute(struct config *, const char *, char *, size_t);
 
 /* Fill in every default of hellod.conf(5); Listen stays empty until the end. */
 void
@@ -293,7 +294,35 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 	if (cf->cf_nlisten == 0)
 		addr_parse("127.0.0.1:9999", &cf->cf_listen[cf->cf_nlisten++],
 		    msg, sizeof(msg));
+	if (cl->cl_cwd != NULL && cf_absolute(cf, cl->cl_cwd, err, errlen) == -1)
+		return -1;
 	return cf_check(cf, err, errlen);
+}
+
+/*
+ * A daemon runs in "/", so relative paths are read against the directory
+ * hellod started in, at startup and on every reload alike.
+ */
+static int
+cf_absolute(struct config *cf, const char *cwd, char *err, size_t errlen)
+{
+	char *paths[] = { cf->cf_pidfile, cf->cf_errorlog, cf->cf_customlog };
+	char tmp[MAX_PATH];
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (paths[i][0] == '\0' || paths[i][0] == '/' ||
+		    strcmp(paths[i], "stderr") == 0 ||
+		    strcmp(paths[i], "syslog") == 0)
+			continue;
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", cwd, paths[i]) >=
+		    sizeof(tmp)) {
+			snprintf(err, errlen, "path too long: %s", paths[i]);
+			return -1;
+		}
+		memcpy(paths[i], tmp, strlen(tmp) + 1);
+	}
+	return 0;
 }
 
 /*

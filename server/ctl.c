@@ -188,7 +188,7 @@ ctl_command(const struct config *cf, const char *word)
 		if (ctl_wait_generation(sbfile, gen, io_deadline(10000)) == -1) {
 			fprintf(stderr, "hellod: server (pid %ld) did not "
 			    "restart; its error log says why\n", (long)pid);
-			return EXIT_CONFIG;
+			return EXIT_CTLFAIL;
 		}
 		return 0;
 	}
@@ -196,7 +196,7 @@ ctl_command(const struct config *cf, const char *word)
 	    10) * 1000)) == -1) {
 		fprintf(stderr, "hellod: server (pid %ld) is still running\n",
 		    (long)pid);
-		return EXIT_STARTUP;
+		return EXIT_CTLFAIL;
 	}
 	return 0;
 }

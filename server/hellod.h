@@ -34,6 +34,7 @@
 #define EXIT_STARTUP	2	/* cannot listen, detach, lock the pid file */
 #define EXIT_NOTRUNNING	3	/* -k: no server runs under this PidFile */
 #define EXIT_CHILDFATAL	4	/* a worker could not start; master gave up */
+#define EXIT_CTLFAIL	5	/* -k: the server did not do as told in time */
 
 /*
  * Exit statuses of a worker, read by the master.  A worker that cannot
@@ -84,6 +85,7 @@ struct cmdline {
 	const char	*cl_set[MAX_CMDLINE];	/* "Name value" */
 	int		 cl_nset;
 	int		 cl_workers;		/* -w N, or 0 */
+	const char	*cl_cwd;		/* relative paths start here */
 };
 
 /*

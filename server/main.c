@@ -23,7 +23,6 @@ static void	die(int, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
 static int	parse_workers(const char *);
 static int	detach(void);
-static void	absolute_paths(struct config *, const char *);
 static int	start(struct config *, const struct cmdline *, int);
 
 static const char *kwords[] = {
@@ -50,7 +49,8 @@ usage(FILE *fp, int status)
 "                   growing as needed)\n"
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
 "WINCH graceful stop.  Exit status: 0 ok, 1 usage or configuration error,\n"
-"2 cannot start, 3 not running (-k), 4 a worker could not start.\n");
+"2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
+"5 the server did not do as -k told it in time.\n");
 	exit(status);
 }
 
@@ -119,29 +119,6 @@ detach(void)
 		;
 	_exit(WIFEXITED(status) && WEXITSTATUS(status) != 0 ?
 	    WEXITSTATUS(status) : EXIT_STARTUP);
-}
-
-/*
- * A daemon runs in "/", so relative paths are made absolute against the
- * directory hellod started in, now and on every reload.
- */
-static void
-absolute_paths(struct config *cf, const char *cwd)
-{
-	char *paths[] = { cf->cf_pidfile, cf->cf_errorlog, cf->cf_customlog };
-	char tmp[MAX_PATH];
-	size_t i;
-
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		if (paths[i][0] == '\0' || paths[i][0] == '/' ||
-		    strcmp(paths[i], "stderr") == 0 ||
-		    strcmp(paths[i], "syslog") == 0)
-			continue;
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", cwd, paths[i]) >=
-		    sizeof(tmp))
-			die(EXIT_CONFIG, "path too long: %s", paths[i]);
-		memcpy(paths[i], tmp, strlen(tmp) + 1);
-	}
 }
 
 /*
@@ -256,6 +233,7 @@ main(int argc, char *argv[])
 		file = absfile;
 	}
 	cl.cl_file = file;
+	cl.cl_cwd = cwd;
 	if (cf_load(&cf, &cl, err, sizeof(err)) == -1 ||
 	    priv_resolve(&cf, err, sizeof(err)) == -1) {
 		if (test)
@@ -264,7 +242,6 @@ main(int argc, char *argv[])
 			fprintf(stderr, "hellod: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	absolute_paths(&cf, cwd);
 	if (test) {
 		printf("Syntax OK\n");
 		return 0;

@@ -171,7 +171,7 @@ session_run(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
 	const struct config *cf = wc->wc_cf;
 	struct linereader lr;
 	const char *msg;
-	size_t len;
+	size_t len, done = 0;
 	int64_t deadline;
 	int raw = cf->cf_framing == FRAMING_RAW, status;
 
@@ -211,13 +211,15 @@ session_run(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
 		case LR_TOOLONG:
 			st->st_end = END_TOOLONG;
 			(void)io_write_all(fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1,
-			    io_deadline(ERR_WAIT_MS), NULL);
+			    io_deadline(ERR_WAIT_MS), &done);
+			st->st_out += done;
 			session_linger(fd);
 			return;
 		case LR_TIMEOUT:
 			st->st_end = END_TIMEOUT;
 			(void)io_write_all(fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1,
-			    io_deadline(ERR_WAIT_MS), NULL);
+			    io_deadline(ERR_WAIT_MS), &done);
+			st->st_out += done;
 			return;
 		case LR_WAKE:
 			if (!session_woken(wc))
