@@ -21,6 +21,7 @@
 
 #define IN_MAX		(1024 * 1024)	/* longest line read from stdin */
 #define ANSWER_MAX	(IN_MAX + 64)
+#define SERVER_ERROR	"error: "
 
 /* Exit statuses, documented in hello(1). */
 #define EX_OK		0
@@ -116,7 +117,15 @@ receive(struct hello *h, int closing_ok)
 		fwrite(p, 1, len, stdout);
 		fputc('\n', stdout);
 		fflush(stdout);
-		if (st == LR_PARTIAL && !closing_ok)
+		/*
+		 * An answer always starts "hello, "; "error: " is the
+		 * server's last word before it closes (line too long,
+		 * timeout).  Its close may not have arrived yet, so this
+		 * line, not the close, says the session ended early.
+		 */
+		if ((st == LR_PARTIAL && !closing_ok) ||
+		    (len >= sizeof(SERVER_ERROR) - 1 &&
+		    memcmp(p, SERVER_ERROR, sizeof(SERVER_ERROR) - 1) == 0))
 			die(EX_CLOSED, "server closed the connection");
 		return;
 	case LR_EOF:
