@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# Issue 3, item 1: the configuration file, -C, -l, -w and -t.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	load pm_helper
+	CONF="$BATS_TEST_TMPDIR/h.conf"
+}
+
+teardown() {
+	pm_teardown
+}
+
+# A file with every directive, comments and blank lines, listening on $PORT.
+write_full_conf() {
+	cat >"$CONF" <<-EOF
+	# hellod test configuration
+
+	Listen 127.0.0.1:$PORT
+	StartServers 2
+	MinSpareServers 1
+	  MaxSpareServers 3     
+	MaxRequestWorkers 4
+	MaxConnectionsPerChild 0
+	ListenBacklog 64
+	# a comment between directives
+	Timeout 1
+	GracefulShutdownTimeout 3
+	MaxLineLength 10
+	Framing line
+	ReplyDelay 300
+	PidFile "$BATS_TEST_TMPDIR/h.pid"
+	ErrorLog $BATS_TEST_TMPDIR/error.log
+	LogLevel info
+	CustomLog $BATS_TEST_TMPDIR/access.log
+	User root
+	Group root
+
+	EOF
+}
+
+@test "-f: every directive, with comments and blank lines, takes effect" {
+	PORT=$(free_port)
+	write_full_conf
+	WORKERS=2 launch_hellod -f "$CONF"
+	# StartServers 2, and MinSpare 1..MaxSpare 3 keeps it at 2
+	[ "$(worker_count "$HELLOD_PID")" -eq 2 ]
+	# PidFile
+	[ "$(cat "$BATS_TEST_TMPDIR/h.pid")" = "$HELLOD_PID" ]
+	# ErrorLog at LogLevel info
+	wait_until 5 log_has "$BATS_TEST_TMPDIR/error.log" '\[notice\] .*started: 2 workers \(up to 4\), listening on 127\.0\.0\.1:'"$PORT"
+	# MaxLineLength 10: 10 bytes pass, 11 do not
+	run -0 talk "$PORT" <<<$'0123456789\n01234567890'
+	assert_output $'welcome!\nhello, 0123456789!\nerror: line too long'
+	# Timeout 1: a silent client is told and closed
+	run -0 talk "$PORT" </dev/null
+	assert_output $'welcome!\nerror: timeout'
+	# CustomLog, and ReplyDelay 300 shows in the session's duration
+	wait_until 5 log_has "$BATS_TEST_TMPDIR/access.log" ' too-long$'
+	wait_until 5 log_has "$BATS_TEST_TMPDIR/access.log" ' timeout$'
+	run -0 grep ' too-long$' "$BATS_TEST_TMPDIR/access.log"
+	assert_output --regexp '\] [0-9]+\.([3-9][0-9]{2}) 1 '
+	# LogLevel info logs every accept (launch_hellod's probe is one too)
+	run -0 grep -c 'accepted from 127.0.0.1:' "$BATS_TEST_TMPDIR/error.log"
+	(( output >= 2 ))
+}
+
+@test "-C wins over the file" {
+	PORT=$(free_port)
+	write_full_conf
+	launch_hellod -f "$CONF" -C 'Framing raw' -C 'ReplyDelay 0' -C 'LogLevel warn'
+	run -0 talk "$PORT" --half-close <<<'bob'
+	assert_output $'welcome!hello, bob\n!'
+	run -1 grep -F '[notice]' "$BATS_TEST_TMPDIR/error.log"
+}
+
+@test "-l and -w are shorthands for Listen and a fixed pool" {
+	PORT=$(free_port)
+	local other=$PORT
+	write_full_conf
+	PORT=$(free_port)
+	WORKERS=3 launch_hellod -f "$CONF" -l "127.0.0.1:$PORT" -w 3
+	port_closed "$other"
+	run -0 talk "$PORT" --half-close <<<'ann'
+	assert_output $'welcome!\nhello, ann!'
+	# StartServers 2 and MaxSpareServers 3 of the file give way to -w 3
+	sleep 1.1
+	[ "$(worker_count "$HELLOD_PID")" -eq 3 ]
+}
+
+@test "an unknown directive names the file, the line and the directive" {
+	printf '# comment\n\nBogusDirective 3\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[ "$stderr" = "hellod: $CONF:3: unknown directive \"BogusDirective\"" ]
+	assert_output ''
+}
+
+@test "a bad value names the file, the line and the directive" {
+	printf 'StartServers 2\n# timeout next\nTimeout x\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[ "$stderr" = "hellod: $CONF:3: Timeout: bad value \"x\": not a number" ]
+	printf 'Framing lines\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[ "$stderr" = "hellod: $CONF:1: Framing: bad value \"lines\": expected line or raw" ]
+	printf '\nLogLevel loud\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[[ $stderr == "hellod: $CONF:2: LogLevel: bad value \"loud\": expected "* ]]
+	printf 'Listen nowhere\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[[ $stderr == "hellod: $CONF:1: "* ]]
+}
+
+@test "an out-of-range number names the file, the line and the directive" {
+	printf 'StartServers 0\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[ "$stderr" = "hellod: $CONF:1: StartServers: bad value \"0\": out of range (1 to 20000)" ]
+	printf 'Timeout 5\nMaxLineLength 99999999\n' >"$CONF"
+	run -1 --separate-stderr hellod -f "$CONF"
+	[ "$stderr" = "hellod: $CONF:2: MaxLineLength: bad value \"99999999\": out of range (1 to 1048576)" ]
+}
+
+@test "a bad -C names the option and the directive" {
+	run -1 --separate-stderr hellod -C 'Timeout -3'
+	[ "$stderr" = "hellod: -C 'Timeout -3': Timeout: bad value \"-3\": out of range (1 to 86400)" ]
+	run -1 --separate-stderr hellod -C 'NoSuch 1'
+	[ "$stderr" = "hellod: -C 'NoSuch 1': unknown directive \"NoSuch\"" ]
+	run -1 --separate-stderr hellod -w 0
+	[ "$stderr" = 'hellod: -w: bad value "0": out of range (1 to 20000)' ]
+	run -1 --separate-stderr hellod -C 'User no-such-user-here'
+	[ "$stderr" = 'hellod: User: no such user "no-such-user-here"' ]
+	run -1 --separate-stderr hellod -f "$BATS_TEST_TMPDIR/missing.conf"
+	[ "$stderr" = "hellod: $BATS_TEST_TMPDIR/missing.conf: No such file or directory" ]
+}
+
+@test "-t says Syntax OK without binding, forking or writing the pid file" {
+	# A server already holds the port: a -t that bound it would fail.
+	start_hellod
+	local before
+	before=$(worker_count "$HELLOD_PID")
+	PIDF="$BATS_TEST_TMPDIR/t.pid"
+	write_full_conf
+	sed -i "s|^PidFile .*|PidFile $PIDF|" "$CONF"
+	run -0 --separate-stderr hellod -t -f "$CONF"
+	assert_output 'Syntax OK'
+	[ -z "$stderr" ]
+	[ ! -e "$PIDF" ]
+	[ ! -e "$BATS_TEST_TMPDIR/error.log" ]
+	[ ! -e "$PIDF.scoreboard" ]
+	# without -t the same configuration cannot start here
+	run -2 --separate-stderr hellod -f "$CONF"
+	[ "$stderr" = "hellod: cannot listen on 127.0.0.1:$PORT: Address already in use" ]
+	[ "$(worker_count "$HELLOD_PID")" -eq "$before" ]
+	port_open "$PORT"
+}
+
+@test "-t with a bad file prints the error and fails, binding nothing" {
+	PORT=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nMaxSpareServers 1\nMinSpareServers 2\n' "$PORT" >"$CONF"
+	run -1 --separate-stderr hellod -t -f "$CONF"
+	assert_output ''
+	[ "$stderr" = $'hellod: MinSpareServers 2 is more than MaxSpareServers 1\nSyntax error' ]
+	printf 'Listen 127.0.0.1:%s\nTimeout x\n' "$PORT" >"$CONF"
+	run -1 --separate-stderr hellod -t -f "$CONF"
+	[ "$stderr" = $'hellod: '"$CONF"$':2: Timeout: bad value "x": not a number\nSyntax error' ]
+	port_closed "$PORT"
+}

@@ -1,0 +1,105 @@
+# Helpers for the process-management suites (config, pool, signals,
+# daemon, logs).  Load after helper.bash.
+
+# hold_start N [ARGS...]: hold N sessions open on $PORT in the background
+# (test/hold.py); they proceed once hold_release is called.  Output goes
+# to $HOLD_OUT, the PID is HOLD_PID.
+hold_start() {
+	HOLD_GO="$BATS_TEST_TMPDIR/go.$RANDOM"
+	HOLD_OUT="$BATS_TEST_TMPDIR/hold.$RANDOM"
+	python3 "$TOP/test/hold.py" "$PORT" "$@" --go "$HOLD_GO" >"$HOLD_OUT" 2>&1 3>&- &
+	HOLD_PID=$!
+}
+
+hold_release() {
+	[ -n "${HOLD_GO:-}" ] && touch "$HOLD_GO"
+	return 0
+}
+
+# hold_wait: wait (at most 30 s) for the holder to end; its status.
+hold_wait() {
+	local st=0
+	wait "$HOLD_PID" || st=$?
+	HOLD_PID=
+	return "$st"
+}
+
+# hold_seen N WORD: at least N lines of the holder's output hold WORD.
+hold_seen() {
+	[ "$(grep -c -- "$2" "$HOLD_OUT")" -ge "$1" ]
+}
+
+# hold_stop: release and reap a holder left over by a failed test.
+hold_stop() {
+	hold_release
+	if [ -n "${HOLD_PID:-}" ]; then
+		kill "$HOLD_PID" 2>/dev/null || true
+		wait "$HOLD_PID" 2>/dev/null || true
+		HOLD_PID=
+	fi
+}
+
+# launch_hellod ARGS...: like start_hellod, but with no -l of its own:
+# the caller chose $PORT and put it in ARGS or a config file.
+launch_hellod() {
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	hellod "$@" 2>"$HELLOD_ERR" 3>&- &
+	HELLOD_PID=$!
+	if ! wait_until 5 port_open "$PORT"; then
+		cat "$HELLOD_ERR" >&2
+		return 1
+	fi
+	wait_until 5 workers_ready
+}
+
+# kill_daemon PIDFILE: stop a -d server left over by a failed test.
+kill_daemon() {
+	local pid
+	[ -s "$1" ] || return 0
+	pid=$(cat "$1")
+	pid_alive "$pid" || return 0
+	local kids
+	kids=$(children "$pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_until 5 pid_gone "$pid" || kill -KILL "$pid" $kids 2>/dev/null || true
+}
+
+# listen_sockets PID: the socket inodes PID holds, sorted, one a line.
+listen_sockets() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		readlink "$f"
+	done 2>/dev/null | grep '^socket:' | sort
+}
+
+# disjoint A B: the two newline-separated lists share no line.
+disjoint() {
+	[ -z "$(comm -12 <(sort <<<"$1") <(sort <<<"$2"))" ]
+}
+
+# workers_replaced OLD N: the master has exactly N workers, none in OLD.
+workers_replaced() {
+	local now
+	now=$(children "$HELLOD_PID")
+	[ "$(grep -c . <<<"$now")" -eq "$2" ] && disjoint "$1" "$now"
+}
+
+# count_in FILE REGEX: the number of lines of FILE matching REGEX.
+count_in() {
+	grep -c -E -- "$2" "$1" || true
+}
+
+# log_has FILE REGEX: FILE has a line matching REGEX.
+log_has() {
+	grep -q -E -- "$2" "$1"
+}
+
+# cpu_ticks PID: utime + stime of PID, in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
+}
+
+pm_teardown() {
+	hold_stop
+	stop_hellod
+}
