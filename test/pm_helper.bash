@@ -16,11 +16,14 @@ hold_release() {
 	return 0
 }
 
-# hold_wait: wait (at most 30 s) for the holder to end; its status.
+# hold_wait: wait (at most 30 s) for the holder to end; its status.  Not
+# under run: only this shell can wait for it.  On failure its output is
+# shown.
 hold_wait() {
 	local st=0
 	wait "$HOLD_PID" || st=$?
 	HOLD_PID=
+	[ "$st" -eq 0 ] || cat "$HOLD_OUT" >&2
 	return "$st"
 }
 
