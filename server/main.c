@@ -137,13 +137,18 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 	if (cf->cf_pidfile[0] != '\0' &&
 	    (pidfd = pid_lock(cf->cf_pidfile, err, sizeof(err))) == -1)
 		die(EXIT_STARTUP, "%s", err);
-	if (master_bind(cf, lfd, err, sizeof(err)) == -1)
+	/* A server that does not start leaves no pid file behind. */
+	if (master_bind(cf, lfd, err, sizeof(err)) == -1 ||
+	    log_open(cf, daemonize, err, sizeof(err)) == -1) {
+		pid_remove(pidfd, cf->cf_pidfile);
 		die(EXIT_STARTUP, "%s", err);
-	if (log_open(cf, daemonize, err, sizeof(err)) == -1)
-		die(EXIT_STARTUP, "%s", err);
-	if (pidfd != -1 && pid_write(pidfd, getpid()) == -1)
+	}
+	if (pidfd != -1 && pid_write(pidfd, getpid()) == -1) {
+		rc = errno;
+		pid_remove(pidfd, cf->cf_pidfile);
 		die(EXIT_STARTUP, "PidFile %s: %s", cf->cf_pidfile,
-		    strerror(errno));
+		    strerror(rc));
+	}
 	if (daemonize) {
 		if (chdir("/") == -1 ||
 		    (devnull = open("/dev/null", O_RDWR)) == -1)
