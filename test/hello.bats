@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# hello, the line-protocol client, against a hellod each test starts on
+# a free loopback port: the teaching session, raw framing, IPv6, and
+# each error a user meets, with its one line on stderr and its exit
+# status (hello.1: 1 cannot connect, 2 usage, 3 timeout, 4 closed early).
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+}
+
+teardown() {
+	stop_hellod
+}
+
+@test "the michael/tracy/sarah session: welcome and three answers, no prompt in a pipe" {
+	start_hellod -w 2
+	run -0 --separate-stderr hello 127.0.0.1 "$PORT" <<<$'michael\ntracy\nsarah'
+	assert_output $'welcome!\nhello, michael!\nhello, tracy!\nhello, sarah!'
+	assert_equal "$stderr" ''
+}
+
+@test "hello says exit at the end: the server logs an exit, not an EOF" {
+	start_hellod -w 1 -C 'LogLevel info'
+	run -0 hello 127.0.0.1 "$PORT" <<<'michael'
+	wait_until 5 grep -q 'closed (exit)$' "$HELLOD_ERR"
+}
+
+@test "a last input line without newline is sent and answered" {
+	start_hellod -w 1
+	printf 'michael\ntracy' >"$BATS_TEST_TMPDIR/in"
+	run -0 hello 127.0.0.1 "$PORT" <"$BATS_TEST_TMPDIR/in"
+	assert_output $'welcome!\nhello, michael!\nhello, tracy!'
+}
+
+@test "an exit line in the input ends the session there" {
+	start_hellod -w 1
+	run -0 hello 127.0.0.1 "$PORT" <<<$'michael\nexit\ntracy'
+	assert_output $'welcome!\nhello, michael!'
+}
+
+@test "no input: just the welcome" {
+	start_hellod -w 1
+	run -0 hello 127.0.0.1 "$PORT" </dev/null
+	assert_output 'welcome!'
+}
+
+@test "hello -r against Framing raw: each answer on a line of its own" {
+	start_hellod -w 1 -C 'Framing raw'
+	run -0 --separate-stderr hello -r 127.0.0.1 "$PORT" <<<$'michael\ntracy\nsarah'
+	assert_output $'welcome!\nhello, michael!\nhello, tracy!\nhello, sarah!'
+	assert_equal "$stderr" ''
+}
+
+@test "IPv6: hello ::1 and hello [::1] against a [::1] listener" {
+	local p6
+	p6=$(free_port)
+	start_hellod -w 1 -l "[::1]:$p6"
+	run -0 hello ::1 "$p6" <<<'michael'
+	assert_output $'welcome!\nhello, michael!'
+	run -0 hello '[::1]' "$p6" <<<'tracy'
+	assert_output $'welcome!\nhello, tracy!'
+	run -0 hello -6 ::1 "$p6" <<<'sarah'
+	assert_output $'welcome!\nhello, sarah!'
+}
+
+@test "NUL and high bytes go through hello unchanged" {
+	start_hellod -w 1
+	printf 'a\000b\377c\n' >"$BATS_TEST_TMPDIR/in"
+	hello 127.0.0.1 "$PORT" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/got"
+	printf 'welcome!\nhello, a\000b\377c!\n' >"$BATS_TEST_TMPDIR/want"
+	run -0 cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+}
+
+@test "error: connection refused (exit 1)" {
+	local p
+	p=$(free_port)
+	run -1 --separate-stderr hello 127.0.0.1 "$p" <<<'michael'
+	assert_output ''
+	assert_equal "$stderr" "hello: connect to 127.0.0.1 port $p: Connection refused"
+}
+
+@test "error: a host that does not resolve (exit 1)" {
+	run -1 --separate-stderr hello nosuch.invalid 9999 <<<'michael'
+	assert_output ''
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "$stderr" '^hello: cannot resolve "nosuch\.invalid": .+'
+}
+
+@test "error: no answer within -w 1 (exit 3)" {
+	start_hellod -w 1 -C 'ReplyDelay 3000'
+	run -3 --separate-stderr hello -w 1 127.0.0.1 "$PORT" <<<'michael'
+	assert_output 'welcome!'
+	assert_equal "$stderr" "hello: no answer from 127.0.0.1 port $PORT within 1 s"
+}
+
+@test "error: the server closes early on a long line (exit 4), the error line shown" {
+	start_hellod -w 1 -C 'MaxLineLength 4'
+	run -4 --separate-stderr hello 127.0.0.1 "$PORT" <<<'michael'
+	assert_output $'welcome!\nerror: line too long'
+	assert_equal "$stderr" 'hello: server closed the connection'
+	run -4 --separate-stderr hello 127.0.0.1 "$PORT" <<<$'abc\nmichael\ntracy'
+	assert_output $'welcome!\nhello, abc!\nerror: line too long'
+	assert_equal "$stderr" 'hello: server closed the connection'
+}
+
+@test "error: the server's idle timeout ends the session (exit 4)" {
+	start_hellod -w 1 -C 'Timeout 1'
+	# Standard input stays open and silent (a FIFO we hold open for
+	# writing too); the server gives up first.
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	run -4 --separate-stderr hello 127.0.0.1 "$PORT" <>"$BATS_TEST_TMPDIR/in"
+	assert_output $'welcome!\nerror: timeout'
+	assert_equal "$stderr" 'hello: server closed the connection'
+}
+
+@test "error: bad usage (exit 2)" {
+	run -2 --separate-stderr hello -z
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" "hello: invalid option -- 'z'"
+	assert_equal "${stderr_lines[1]}" 'usage: hello [-46hqrV] [-w seconds] [host [port]]'
+	run -2 --separate-stderr hello a b c
+	assert_equal "$stderr" 'hello: too many arguments (see hello -h)'
+	run -2 --separate-stderr hello 127.0.0.1 99999
+	assert_equal "$stderr" 'hello: bad port "99999": out of range'
+	run -2 --separate-stderr hello 127.0.0.1 http
+	assert_equal "$stderr" 'hello: bad port "http": not a number'
+	run -2 --separate-stderr hello -w 0 127.0.0.1
+	assert_equal "$stderr" 'hello: -w: bad value "0": expected 1 to 86400 seconds'
+	run -2 --separate-stderr hello -w
+	assert_equal "${stderr_lines[0]}" "hello: option requires an argument -- 'w'"
+}
+
+@test "-h lists every option on stdout and exits 0; -V the version" {
+	run -0 --separate-stderr hello -h
+	assert_line --index 0 'usage: hello [-46hqrV] [-w seconds] [host [port]]'
+	local o
+	for o in '-4, -6' -h -q -r -V -w; do
+		assert_line --regexp "^  $o "
+	done
+	assert_equal "$stderr" ''
+	run -0 hello -V
+	assert_output --regexp '^hello/[0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "on a terminal hello prompts; -q silences the prompt" {
+	start_hellod -w 1
+	run -0 timeout 10 script -qec "hello 127.0.0.1 $PORT" /dev/null <<<'michael'
+	assert_output --partial $'welcome!\r\n> '
+	assert_output --partial $'hello, michael!\r\n> '
+	run -0 timeout 10 script -qec "hello -q 127.0.0.1 $PORT" /dev/null <<<'michael'
+	assert_output --partial 'hello, michael!'
+	refute_output --partial '> '
+}
