@@ -282,7 +282,7 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 			cf->cf_nlisten = 0;
 		}
 		if (cf_line(cf, cl->cl_set[i], msg, sizeof(msg)) == -1) {
-			snprintf(err, errlen, "-C '%s': %s", cl->cl_set[i], msg);
+			snprintf(err, errlen, "%s: %s", cl->cl_arg[i], msg);
 			return -1;
 		}
 	}

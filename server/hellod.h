@@ -83,6 +83,7 @@ struct config {
 struct cmdline {
 	const char	*cl_file;		/* -f, or NULL */
 	const char	*cl_set[MAX_CMDLINE];	/* "Name value" */
+	const char	*cl_arg[MAX_CMDLINE];	/* as typed: "-l foo", for errors */
 	int		 cl_nset;
 	int		 cl_workers;		/* -w N, or 0 */
 	const char	*cl_cwd;		/* relative paths start here */

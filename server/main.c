@@ -171,6 +171,7 @@ main(int argc, char *argv[])
 	struct config cf;
 	struct cmdline cl;
 	static char listen_args[MAX_CMDLINE][ADDR_STRMAX + 8];
+	static char typed[MAX_CMDLINE][MAX_PATH + 80];
 	const char *kword = NULL;
 	char err[1024], cwd[MAX_PATH], *file = NULL;
 	int ch, daemonize = 0, test = 0, nlisten = 0;
@@ -191,6 +192,9 @@ main(int argc, char *argv[])
 		case 'l':
 			if (cl.cl_nset == MAX_CMDLINE)
 				die(EXIT_CONFIG, "too many -C and -l options");
+			snprintf(typed[cl.cl_nset], sizeof(typed[0]), "-%c '%s'",
+			    ch, optarg);
+			cl.cl_arg[cl.cl_nset] = typed[cl.cl_nset];
 			if (ch == 'l') {
 				snprintf(listen_args[nlisten], sizeof(listen_args[0]),
 				    "Listen %s", optarg);

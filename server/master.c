@@ -225,8 +225,9 @@ master_started(struct master *m)
 		    i ? ", " : "", addr);
 	}
 	if (cf->cf_fixed)
-		log_msg(LOG_L_NOTICE, "%s started: %d workers, listening on %s",
-		    SERVER_NAME, cf->cf_start_servers, line);
+		log_msg(LOG_L_NOTICE, "%s started: %d worker%s, listening on %s",
+		    SERVER_NAME, cf->cf_start_servers,
+		    cf->cf_start_servers == 1 ? "" : "s", line);
 	else
 		log_msg(LOG_L_NOTICE, "%s started: %d workers (up to %d), "
 		    "listening on %s", SERVER_NAME, cf->cf_start_servers,

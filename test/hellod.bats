@@ -392,24 +392,24 @@ stop_with() {
 }
 
 @test "error: an address that does not parse (exit 1)" {
-	hellod_fails 1 "hellod: -C 'Listen foo': bad port \"foo\": not a number" -l foo
-	hellod_fails 1 "hellod: -C 'Listen [::1]80': bad address \"[::1]80\": expected \"]:port\"" \
+	hellod_fails 1 "hellod: -l 'foo': bad port \"foo\": not a number" -l foo
+	hellod_fails 1 "hellod: -l '[::1]80': bad address \"[::1]80\": expected \"]:port\"" \
 	    -l '[::1]80'
-	hellod_fails 1 "hellod: -C 'Listen [::1:80': bad address \"[::1:80\": missing ']'" \
+	hellod_fails 1 "hellod: -l '[::1:80': bad address \"[::1:80\": missing ']'" \
 	    -l '[::1:80'
 }
 
 @test "error: an IPv6 address without brackets (exit 1)" {
-	hellod_fails 1 "hellod: -C 'Listen ::1:80': bad address \"::1:80\": an IPv6 address needs brackets, as in [::1]:9999" \
+	hellod_fails 1 "hellod: -l '::1:80': bad address \"::1:80\": an IPv6 address needs brackets, as in [::1]:9999" \
 	    -l ::1:80
 }
 
 @test "error: a port out of range or missing (exit 1)" {
-	hellod_fails 1 "hellod: -C 'Listen 127.0.0.1:99999': bad port \"99999\": out of range" \
+	hellod_fails 1 "hellod: -l '127.0.0.1:99999': bad port \"99999\": out of range" \
 	    -l 127.0.0.1:99999
-	hellod_fails 1 "hellod: -C 'Listen 127.0.0.1:0': bad port \"0\": out of range" \
+	hellod_fails 1 "hellod: -l '127.0.0.1:0': bad port \"0\": out of range" \
 	    -l 127.0.0.1:0
-	hellod_fails 1 "hellod: -C 'Listen 127.0.0.1:': missing port" \
+	hellod_fails 1 "hellod: -l '127.0.0.1:': missing port" \
 	    -l 127.0.0.1:
 }
 
