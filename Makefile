@@ -77,6 +77,19 @@ bench: all
 	scripts/bench-spawn
 	scripts/bench-httpget
 
+# Coverage-guided fuzzing of the two parsers with clang's libFuzzer, for
+# FUZZ_SECONDS each (default 60).
+FUZZ_SECONDS = 60
+FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\" \
+	  -Icommon -Iclient -Iserver -g -O1 -fsanitize=fuzzer,address,undefined
+fuzz:
+	mkdir -p test/fuzz-corpus/http test/fuzz-corpus/config
+	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c
+	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
+	    server/config.c common/addr.c
+	./test/fuzz_http -max_total_time=$(FUZZ_SECONDS) test/fuzz-corpus/http
+	./test/fuzz_config -max_total_time=$(FUZZ_SECONDS) test/fuzz-corpus/config
+
 sanitize:
 	$(MAKE) clean
 	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -108,6 +121,6 @@ uninstall:
 
 clean:
 	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(HTTPGET_OBJ) \
-	    common/libcommon.a $(PROGS) $(TEST_BIN)
+	    common/libcommon.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config
 
-.PHONY: all run check bench sanitize install uninstall clean
+.PHONY: all run check bench fuzz sanitize install uninstall clean
