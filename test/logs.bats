@@ -120,3 +120,21 @@ WHEN='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\
 	log_has "$ELOG" 'master: stopped$'
 	run -1 grep -F 'stopped' "$ELOG.1"
 }
+
+@test "CustomLog: a client that resets the connection is logged as reset" {
+	start_hellod -w 1 -C "CustomLog $ALOG" -C 'ReplyDelay 300'
+	wait_until 5 log_has "$ALOG" .
+	: >"$ALOG"
+	python3 - "$PORT" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.settimeout(5)
+assert s.recv(9) == b"welcome!\n"
+s.sendall(b"gone\n")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PY
+	wait_until 5 log_has "$ALOG" .
+	run -0 cat "$ALOG"
+	assert_output --regexp "^127\\.0\\.0\\.1:[0-9]+ $WHEN 0\\.[0-9]{3} 0 5 9 reset\$"
+}

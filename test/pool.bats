@@ -98,6 +98,32 @@ count_at_least() { [ "$(worker_count "$HELLOD_PID")" -ge "$1" ]; }
 	assert_output $'welcome!\nhello, alive!'
 }
 
+new_child() {
+	local now
+	now=$(children "$HELLOD_PID")
+	[ -n "$now" ] && [ "$now" != "$1" ]
+}
+
+@test "workers that die right after starting are respawned with growing back-off" {
+	start_hellod -w 1
+	local victim=
+	local t0 t1
+	t0=$(date +%s%N)
+	for round in 1 2 3; do
+		wait_until 10 new_child "$victim"
+		victim=$(children "$HELLOD_PID")
+		kill -KILL "$victim"
+	done
+	wait_until 10 new_child "$victim"
+	t1=$(date +%s%N)
+	# at least 1 s, then 2 s of back-off between the kills
+	(( (t1 - t0) / 1000000 >= 2800 ))
+	log_has "$HELLOD_ERR" 'killed by signal 9 right after starting; respawning in 1000 ms'
+	log_has "$HELLOD_ERR" 'killed by signal 9 right after starting; respawning in 2000 ms'
+	run -0 talk "$PORT" --half-close <<<'back'
+	assert_output $'welcome!\nhello, back!'
+}
+
 status() { hellod -k status -C "PidFile $PIDF"; }
 
 status_says() {
