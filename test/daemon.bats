@@ -135,7 +135,7 @@ idstatus() {
 	# accept() fails with EMFILE until it is raised again.
 	fds=0
 	while [ -e "/proc/$w/fd/$fds" ]; do fds=$((fds + 1)); done
-	prlimit --pid "$w" --nofile="$fds:"
+	set_nofile "$w" "$fds"
 	hold_start 3
 	wait_until 10 hold_seen 3 ' connected '
 	wait_until 5 log_has "$HELLOD_ERR" "\\[pid $w\\] worker 0: accept: Too many open files"
@@ -143,16 +143,16 @@ idstatus() {
 	t0=$(cpu_ticks "$w")
 	sleep 2.5
 	t1=$(cpu_ticks "$w")
-	echo "worker CPU: $((t1 - t0)) ticks in 2.5 s" >&3
+	echo "# worker CPU: $((t1 - t0)) ticks in 2.5 s" >&3
 	(( t1 - t0 <= 25 ))
 	local complaints
 	complaints=$(count_in "$HELLOD_ERR" 'accept: Too many open files')
-	echo "$complaints complaints" >&3
+	echo "# $complaints complaints" >&3
 	(( complaints >= 2 && complaints <= 5 ))
 	[ "$(grep -c welcome "$HOLD_OUT")" -eq 0 ]
 	# descriptors free up: the waiting sessions are all served
 	hold_release
-	prlimit --pid "$w" --nofile=1024:
+	set_nofile "$w" 1024
 	hold_wait
 	run -0 grep -c ' closed$' "$HOLD_OUT"
 	assert_output 3

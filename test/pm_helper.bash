@@ -102,6 +102,16 @@ cpu_ticks() {
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
 }
 
+# set_nofile PID N: set the soft descriptor limit of the running PID to N.
+set_nofile() {
+	python3 - "$1" "$2" <<'PY'
+import resource, sys
+pid, n = int(sys.argv[1]), int(sys.argv[2])
+hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)[1]
+resource.prlimit(pid, resource.RLIMIT_NOFILE, (n, hard))
+PY
+}
+
 pm_teardown() {
 	hold_stop
 	stop_hellod

@@ -90,7 +90,7 @@ wait_exit() {
 	wait_until 5 hold_seen 1 'closed early'
 	t1=$(date +%s%N)
 	local ms=$(( (t1 - t0) / 1000000 ))
-	echo "closed after $ms ms" >&3
+	echo "# closed after $ms ms" >&3
 	(( ms >= 800 && ms <= 3500 ))
 	run -0 talk "$PORT" --half-close <<<'next'
 	assert_output $'welcome!\nhello, next!'
@@ -112,7 +112,7 @@ wait_exit() {
 	[ "$st" -eq 0 ]
 	local n
 	n=$(sed -n 's/^sessions \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/load.out")
-	echo "$n sessions" >&3
+	echo "# $n sessions" >&3
 	(( n >= 100 ))
 	wait_until 5 log_has "$HELLOD_ERR" 'generation 6'
 }
