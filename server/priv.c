@@ -16,6 +16,28 @@
 
 #include "hellod.h"
 
+static int	priv_number(const char *, const char *, unsigned long *,
+		    char *, size_t);
+
+/*
+ * Read "#number", the numeric form of User and Group.  Return 0, or -1
+ * with err naming the directive.
+ */
+static int
+priv_number(const char *name, const char *value, unsigned long *id,
+    char *err, size_t errlen)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoul(value + 1, &end, 10);
+	if (*end != '\0' || end == value + 1 || errno == ERANGE) {
+		snprintf(err, errlen, "%s: bad value \"%s\"", name, value);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Turn User and Group ("name" or "#number") into ids, so that a typo is
  * a startup error rather than a worker that cannot start.  Without
@@ -26,43 +48,36 @@ priv_resolve(struct config *cf, char *err, size_t errlen)
 {
 	struct passwd *pw;
 	struct group *gr;
-	char *end;
+	unsigned long id;
 
 	cf->cf_has_user = cf->cf_has_group = 0;
-	if (cf->cf_user[0] != '\0') {
-		if (cf->cf_user[0] == '#') {
-			cf->cf_uid = (uid_t)strtoul(cf->cf_user + 1, &end, 10);
-			if (*end != '\0' || end == cf->cf_user + 1) {
-				snprintf(err, errlen, "User: bad value \"%s\"",
-				    cf->cf_user);
-				return -1;
-			}
-			cf->cf_gid = (gid_t)-1;
-		} else if ((pw = getpwnam(cf->cf_user)) == NULL) {
+	if (cf->cf_user[0] == '#') {
+		if (priv_number("User", cf->cf_user, &id, err, errlen) == -1)
+			return -1;
+		cf->cf_uid = (uid_t)id;
+		cf->cf_has_user = 1;
+	} else if (cf->cf_user[0] != '\0') {
+		if ((pw = getpwnam(cf->cf_user)) == NULL) {
 			snprintf(err, errlen, "User: no such user \"%s\"",
 			    cf->cf_user);
 			return -1;
-		} else {
-			cf->cf_uid = pw->pw_uid;
-			cf->cf_gid = pw->pw_gid;
 		}
-		cf->cf_has_user = 1;
-		cf->cf_has_group = cf->cf_gid != (gid_t)-1;
+		cf->cf_uid = pw->pw_uid;
+		cf->cf_gid = pw->pw_gid;
+		cf->cf_has_user = cf->cf_has_group = 1;
 	}
-	if (cf->cf_group[0] != '\0') {
-		if (cf->cf_group[0] == '#') {
-			cf->cf_gid = (gid_t)strtoul(cf->cf_group + 1, &end, 10);
-			if (*end != '\0' || end == cf->cf_group + 1) {
-				snprintf(err, errlen, "Group: bad value \"%s\"",
-				    cf->cf_group);
-				return -1;
-			}
-		} else if ((gr = getgrnam(cf->cf_group)) == NULL) {
+	if (cf->cf_group[0] == '#') {
+		if (priv_number("Group", cf->cf_group, &id, err, errlen) == -1)
+			return -1;
+		cf->cf_gid = (gid_t)id;
+		cf->cf_has_group = 1;
+	} else if (cf->cf_group[0] != '\0') {
+		if ((gr = getgrnam(cf->cf_group)) == NULL) {
 			snprintf(err, errlen, "Group: no such group \"%s\"",
 			    cf->cf_group);
 			return -1;
-		} else
-			cf->cf_gid = gr->gr_gid;
+		}
+		cf->cf_gid = gr->gr_gid;
 		cf->cf_has_group = 1;
 	}
 	return 0;

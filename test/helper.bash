@@ -68,8 +68,14 @@ pid_gone() { ! pid_alive "$1"; }
 # 5 s) until it accepts.  Its stderr goes to $HELLOD_ERR.
 start_hellod() {
 	PORT=$(free_port)
+	launch_hellod -l "127.0.0.1:$PORT" "$@"
+}
+
+# launch_hellod ARGS...: like start_hellod, but with no -l of its own:
+# the caller chose $PORT and put it in ARGS or a config file.
+launch_hellod() {
 	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
-	hellod -l "127.0.0.1:$PORT" "$@" 2>"$HELLOD_ERR" 3>&- &
+	hellod "$@" 2>"$HELLOD_ERR" 3>&- &
 	HELLOD_PID=$!
 	if ! wait_until 5 port_open "$PORT"; then
 		cat "$HELLOD_ERR" >&2

@@ -42,19 +42,6 @@ hold_stop() {
 	fi
 }
 
-# launch_hellod ARGS...: like start_hellod, but with no -l of its own:
-# the caller chose $PORT and put it in ARGS or a config file.
-launch_hellod() {
-	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
-	hellod "$@" 2>"$HELLOD_ERR" 3>&- &
-	HELLOD_PID=$!
-	if ! wait_until 5 port_open "$PORT"; then
-		cat "$HELLOD_ERR" >&2
-		return 1
-	fi
-	wait_until 5 workers_ready
-}
-
 # kill_daemon PIDFILE: stop a -d server left over by a failed test.
 kill_daemon() {
 	local pid
