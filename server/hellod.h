@@ -220,6 +220,7 @@ int	 master_main(struct config *, const struct cmdline *, int *lfd,
 /* pool.c */
 struct pool;
 struct pool *pool_new(unsigned nslots);
+void	 pool_free(struct pool *);
 int	 pool_spawn(struct pool *, struct worker_ctx *);
 void	 pool_reap(struct pool *, struct worker_ctx *);
 void	 pool_fill(struct pool *, struct worker_ctx *, int64_t now);

@@ -359,6 +359,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 
 		sb_destroy(&m.m_sb, sb_path(cf->cf_pidfile, path, sizeof(path)));
 	}
+	pool_free(m.m_pool);
 	log_msg(LOG_L_NOTICE, "stopped");
 	return m.m_status;
 }

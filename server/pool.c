@@ -63,6 +63,15 @@ pool_new(unsigned nslots)
 	return pl;
 }
 
+void
+pool_free(struct pool *pl)
+{
+	if (pl == NULL)
+		return;
+	free(pl->pl_tab);
+	free(pl);
+}
+
 /* In the child, right after fork(): shed the master's descriptors. */
 static void
 pool_child(struct worker_ctx *wc, int slot)
