@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,6 +47,9 @@ struct fetch {
 	char		 f_name[URL_MAX + 300];	/* the URL, for messages */
 	int		 f_fd;
 	FILE		*f_hdr;		/* where header blocks go, or NULL */
+	int		 f_hdrerr;	/* errno of the first failed write */
+	int		 f_offhost;	/* f_url is not on the first host */
+	struct url	 f_first;	/* the URL on the command line */
 	struct http_parser f_hp;
 	char		 f_status[128];	/* "404 Not Found" */
 	char		 f_location[HTTP_LINEMAX + 1];
@@ -58,17 +62,23 @@ struct fetch {
 };
 
 static volatile sig_atomic_t got_signal;
+static struct fetch fetch;
 
 static _Noreturn void usage(FILE *, int);
 static void	fail(const char *, const char *);
 static char   **long_options(int, char **);
 static void	parse_options(int, char **, struct options *);
+static int	has_ctl(const char *);
 static int	check_header(const char *);
-static int	user_has(const struct options *, const char *);
+static int	is_header(const char *, const char *);
+static int	user_withheld(const struct fetch *, const char *);
+static int	user_has(const struct fetch *, const char *);
 static int	build_request(const struct fetch *, char *, size_t);
 static int	fetch_once(struct fetch *);
 static int	fetch_read(struct fetch *);
 static int	handle_event(struct fetch *, const struct http_event *);
+static void	hdr_write(struct fetch *, const char *, size_t);
+static int	hdr_check(struct fetch *);
 static int	head_end(struct fetch *);
 static int	body_start(struct fetch *);
 static int	finish(struct fetch *);
@@ -77,8 +87,8 @@ static int	follow(struct fetch *, long *);
 static void	on_signal(int);
 static void	catch_signals(void);
 static void	die_of_signal(struct fetch *);
+static void	std_fds(void);
 
-static struct fetch fetch;
 
 static _Noreturn void
 usage(FILE *fp, int status)
@@ -101,10 +111,14 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-/* Print "httpget: what: why" on standard error. */
+/*
+ * Print "httpget: what: why" on standard error, on a line of its own:
+ * erase the progress bar first.
+ */
 static void
 fail(const char *what, const char *why)
 {
+	prog_end(&fetch.f_pr);
 	fflush(stdout);
 	fprintf(stderr, "httpget: %s: %s\n", what, why);
 }
@@ -150,13 +164,26 @@ long_options(int argc, char **argv)
 	return nv;
 }
 
-/* Return 0 when h is "Name: value" with a token name and no CR or LF. */
+/*
+ * Return 1 when s holds a control character other than HTAB, which a
+ * field value may not contain (RFC 9110 section 5.5).
+ */
+static int
+has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((*s != '\t' && (unsigned char)*s < 0x20) || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Return 0 when h is "Name: value" with a token name and a clean value. */
 static int
 check_header(const char *h)
 {
 	size_t n = strcspn(h, ":");
 
-	if (n == 0 || h[n] != ':' || strpbrk(h, "\r\n") != NULL)
+	if (n == 0 || h[n] != ':' || has_ctl(h))
 		return -1;
 	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789!#$%&'*+-.^_`|~") == n ? 0 : -1;
@@ -176,7 +203,7 @@ parse_options(int argc, char **argv, struct options *op)
 	while ((c = getopt(argc, argv, "A:fH:hIm:o:qT:V")) != -1) {
 		switch (c) {
 		case 'A':
-			if (strpbrk(optarg, "\r\n") != NULL)
+			if (has_ctl(optarg))
 				goto bad;
 			op->op_agent = optarg;
 			break;
@@ -234,16 +261,37 @@ bad:
 	exit(EX_USAGE);
 }
 
-/* Return 1 when a -H option names the header name. */
+/* Return 1 when header h ("Name: value") is named name. */
 static int
-user_has(const struct options *op, const char *name)
+is_header(const char *h, const char *name)
 {
 	size_t n = strlen(name);
+
+	return strncasecmp(h, name, n) == 0 && h[n] == ':';
+}
+
+/*
+ * Return 1 when -H header h is not sent to f's host: as curl does, the
+ * credentials and a custom Host given for one host do not follow a
+ * redirect to another (host or port).
+ */
+static int
+user_withheld(const struct fetch *f, const char *h)
+{
+	return f->f_offhost && (is_header(h, "Authorization") ||
+	    is_header(h, "Cookie") || is_header(h, "Host"));
+}
+
+/* Return 1 when a -H option sent to f's host names the header name. */
+static int
+user_has(const struct fetch *f, const char *name)
+{
+	const struct options *op = f->f_opt;
 	int i;
 
 	for (i = 0; i < op->op_nheaders; i++)
-		if (strncasecmp(op->op_headers[i], name, n) == 0 &&
-		    op->op_headers[i][n] == ':')
+		if (is_header(op->op_headers[i], name) &&
+		    !user_withheld(f, op->op_headers[i]))
 			return 1;
 	return 0;
 }
@@ -263,10 +311,10 @@ build_request(const struct fetch *f, char *buf, size_t len)
 
 	n = snprintf(buf, len, "%s %s HTTP/1.1\r\n", op->op_head ? "HEAD" :
 	    "GET", f->f_url.u_target);
-	if (!user_has(op, "Host"))
+	if (!user_has(f, "Host"))
 		n += snprintf(buf + n, len - (size_t)n, "Host: %s\r\n",
 		    f->f_url.u_hosthdr);
-	if (!user_has(op, "User-Agent") && (size_t)n < len) {
+	if (!user_has(f, "User-Agent") && (size_t)n < len) {
 		if (op->op_agent != NULL)
 			n += snprintf(buf + n, len - (size_t)n,
 			    "User-Agent: %s\r\n", op->op_agent);
@@ -274,15 +322,15 @@ build_request(const struct fetch *f, char *buf, size_t len)
 			n += snprintf(buf + n, len - (size_t)n,
 			    "User-Agent: httpget/%s\r\n", VERSION);
 	}
-	if (!user_has(op, "Accept") && (size_t)n < len)
+	if (!user_has(f, "Accept") && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "Accept: */*\r\n");
-	if (!user_has(op, "Connection") && (size_t)n < len)
+	if (!user_has(f, "Connection") && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "Connection: close\r\n");
 	for (i = 0; i < op->op_nheaders && (size_t)n < len; i++) {
 		h = op->op_headers[i];
 		for (v = strchr(h, ':') + 1; *v == ' ' || *v == '\t'; v++)
 			;
-		if (*v == '\0')
+		if (*v == '\0' || user_withheld(f, h))
 			continue;
 		n += snprintf(buf + n, len - (size_t)n, "%s\r\n", h);
 	}
@@ -300,14 +348,14 @@ on_signal(int sig)
 }
 
 /*
- * Once a temporary file exists, INT, TERM and HUP must remove it before
- * the process dies.  They interrupt poll() (no SA_RESTART) and the read
- * loop does the cleanup.
+ * Once a temporary file exists, INT, TERM, HUP and QUIT must remove it
+ * before the process dies.  They interrupt poll() and write() (no
+ * SA_RESTART); the read loop, or out_write()'s caller, does the cleanup.
  */
 static void
 catch_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct sigaction sa, old;
 	size_t i;
 
@@ -358,10 +406,44 @@ body_start(struct fetch *f)
 		return EX_FILEIO;
 	}
 	f->f_outopen = 1;
+	f->f_out.o_intr = &got_signal;
 	catch_signals();
 	prog_start(&f->f_pr, !op->op_quiet && isatty(STDERR_FILENO),
 	    hp->hp_framing == HTTP_FR_LENGTH ? (int64_t)hp->hp_length : -1);
 	return FETCH_MORE;
+}
+
+/* Print one header line; remember why the first failed write failed. */
+static void
+hdr_write(struct fetch *f, const char *line, size_t len)
+{
+	if (f->f_hdr == NULL)
+		return;
+	if ((fwrite(line, 1, len, f->f_hdr) != len ||
+	    fputc('\n', f->f_hdr) == EOF) && f->f_hdrerr == 0)
+		f->f_hdrerr = errno;
+}
+
+/*
+ * Flush the header block.  A full disk or a closed pipe is a file error
+ * (exit 3), never a silent success.  Return 0, or -1 once reported.
+ */
+static int
+hdr_check(struct fetch *f)
+{
+	char what[64];
+
+	if (f->f_hdr == NULL)
+		return 0;
+	if (fflush(f->f_hdr) == EOF && f->f_hdrerr == 0)
+		f->f_hdrerr = errno;
+	if (f->f_hdrerr == 0 && !ferror(f->f_hdr))
+		return 0;
+	snprintf(what, sizeof(what), "write to standard %s",
+	    f->f_hdr == stdout ? "output" : "error");
+	fail(what, strerror(f->f_hdrerr != 0 ? f->f_hdrerr : EIO));
+	f->f_hdr = NULL;
+	return -1;
 }
 
 /*
@@ -373,10 +455,9 @@ head_end(struct fetch *f)
 {
 	int code = f->f_hp.hp_code;
 
-	if (f->f_hdr != NULL) {
-		fputc('\n', f->f_hdr);
-		fflush(f->f_hdr);
-	}
+	hdr_write(f, "", 0);
+	if (hdr_check(f) == -1)
+		return EX_FILEIO;
 	if (code < 200)
 		return FETCH_MORE;
 	if (code == 301 || code == 302 || code == 303 || code == 307 ||
@@ -431,10 +512,7 @@ handle_event(struct fetch *f, const struct http_event *ev)
 		    ev->he_len > 9 ? (int)(ev->he_len - 9) : 0, ev->he_data + 9);
 		/* FALLTHROUGH */
 	case HTTP_EV_HEADER:
-		if (f->f_hdr != NULL) {
-			fwrite(ev->he_data, 1, ev->he_len, f->f_hdr);
-			fputc('\n', f->f_hdr);
-		}
+		hdr_write(f, ev->he_data, ev->he_len);
 		if (ev->he_type == HTTP_EV_HEADER && !f->f_hasloc &&
 		    ev->he_namelen == 8 &&
 		    strncasecmp(ev->he_name, "Location", 8) == 0) {
@@ -448,6 +526,8 @@ handle_event(struct fetch *f, const struct http_event *ev)
 	case HTTP_EV_BODY:
 		if (out_write(&f->f_out, ev->he_data, ev->he_len, f->f_err,
 		    sizeof(f->f_err)) == -1) {
+			if (got_signal)
+				die_of_signal(f);
 			fail(f->f_name, f->f_err);
 			return EX_FILEIO;
 		}
@@ -595,7 +675,27 @@ follow(struct fetch *f, long *redirs)
 		return EX_GENERIC;
 	}
 	f->f_url = u;
+	/* Credentials and a custom Host are meant for the first host only. */
+	f->f_offhost = strcmp(u.u_host, f->f_first.u_host) != 0 ||
+	    strcmp(u.u_port, f->f_first.u_port) != 0;
 	return FETCH_MORE;
+}
+
+/*
+ * Open /dev/null on any of descriptors 0, 1 and 2 that is closed, before
+ * any socket exists: otherwise the socket could become standard output
+ * and the header blocks would be sent to the server.
+ */
+static void
+std_fds(void)
+{
+	int fd;
+
+	do {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			_exit(EX_GENERIC);
+	} while (fd <= STDERR_FILENO);
+	(void)close(fd);
 }
 
 int
@@ -606,6 +706,7 @@ main(int argc, char *argv[])
 	long redirs = 0;
 	int rc;
 
+	std_fds();
 	(void)signal(SIGPIPE, SIG_IGN);
 	argv = long_options(argc, argv);
 	parse_options(argc, argv, &op);
@@ -619,6 +720,7 @@ main(int argc, char *argv[])
 		free(argv);
 		return rc == -2 ? EX_GENERIC : EX_USAGE;
 	}
+	f->f_first = f->f_url;
 	if (!op.op_quiet)
 		f->f_hdr = op.op_output != NULL &&
 		    strcmp(op.op_output, "-") == 0 ? stderr : stdout;
@@ -626,7 +728,9 @@ main(int argc, char *argv[])
 		if ((rc = follow(f, &redirs)) != FETCH_MORE)
 			break;
 	free(argv);
-	if (fflush(stdout) == EOF && rc == EX_OK)
+	if (fflush(stdout) == EOF && rc == EX_OK) {
+		fail("write to standard output", strerror(errno));
 		rc = EX_FILEIO;
+	}
 	return rc;
 }

@@ -5,6 +5,7 @@
 #ifndef CLIENT_HTTPGET_H
 #define CLIENT_HTTPGET_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +104,8 @@ struct output {
 	int	 o_fd;
 	int	 o_stdout;	/* writing to standard output */
 	int	 o_force;	/* may replace an existing file */
+	int	 o_direct;	/* o_final is written in place, no o_tmp */
+	volatile sig_atomic_t *o_intr;	/* set by a signal handler: stop */
 	char	 o_final[4096];
 	char	 o_tmp[4096 + 32];
 };

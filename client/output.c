@@ -4,10 +4,13 @@
  * progress bar.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700	/* realpath() */
 
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,9 @@
 #include "io.h"
 #include "httpget.h"
 
+static int	out_direct(struct output *, char *, size_t);
+static int	out_mode(struct output *, const struct stat *);
+static int	out_tmp(struct output *, const struct stat *, char *, size_t);
 static int	out_place(struct output *, char *, size_t);
 static void	prog_draw(struct progress *, int64_t);
 static void	prog_size(char *, size_t, double);
@@ -30,19 +36,84 @@ out_exists(const char *path)
 }
 
 /*
+ * An existing target that is not a regular file (a device, a FIFO,
+ * /dev/stdout) is written in place, as curl and wget do: renaming a
+ * temporary file over it would replace the device node instead of
+ * feeding it.  No O_TRUNC: it means nothing for these.
+ */
+static int
+out_direct(struct output *o, char *err, size_t errlen)
+{
+	if ((o->o_fd = open(o->o_final, O_WRONLY | O_NOCTTY | O_CLOEXEC)) ==
+	    -1) {
+		snprintf(err, errlen, "%s: %s", o->o_final, strerror(errno));
+		return -1;
+	}
+	o->o_direct = 1;
+	return 0;
+}
+
+/*
+ * Give the temporary file the mode of the file it will replace (and,
+ * as root, its owner: best effort), or 0666 less the umask for a new
+ * one.  fchown() comes first since it may clear set-id bits.
+ */
+static int
+out_mode(struct output *o, const struct stat *old)
+{
+	mode_t mask;
+
+	if (old == NULL) {
+		mask = umask(0);
+		umask(mask);
+		return fchmod(o->o_fd, 0666 & ~mask);
+	}
+	if (geteuid() == 0)
+		(void)fchown(o->o_fd, old->st_uid, old->st_gid);
+	return fchmod(o->o_fd, old->st_mode & 07777);
+}
+
+/*
+ * Create the temporary file in the directory of o_final, so the final
+ * rename is atomic and never crosses a file system.
+ */
+static int
+out_tmp(struct output *o, const struct stat *old, char *err, size_t errlen)
+{
+	const char *path = o->o_final, *slash;
+	int dl;
+
+	slash = strrchr(path, '/');
+	dl = slash == NULL ? 1 : (int)(slash - path);
+	snprintf(o->o_tmp, sizeof(o->o_tmp), "%.*s/.httpget-XXXXXX",
+	    dl == 0 ? 1 : dl, slash == NULL ? "." : path);
+	if ((o->o_fd = mkstemp(o->o_tmp)) == -1) {
+		snprintf(err, errlen, "cannot create a file in %.*s: %s",
+		    dl == 0 ? 1 : dl, slash == NULL ? "." : path,
+		    strerror(errno));
+		o->o_tmp[0] = '\0';
+		return -1;
+	}
+	if (io_cloexec(o->o_fd) == -1 || out_mode(o, old) == -1) {
+		snprintf(err, errlen, "%s: %s", o->o_tmp, strerror(errno));
+		out_abort(o);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Prepare to write the body to path ("-" is standard output).  Unless
- * force is set, an existing path is an error.  The bytes go to a
- * temporary file in path's directory, mode 0666 less the umask, so
- * the final rename is atomic and never crosses a file system.  Return
- * 0, or -1 with a reason in err.
+ * force is set, an existing path is an error.  Replacing a symbolic
+ * link replaces the file it points to, not the link.  Return 0, or -1
+ * with a reason in err.
  */
 int
 out_open(struct output *o, const char *path, int force, char *err,
     size_t errlen)
 {
-	const char *slash;
-	mode_t mask;
-	int dl;
+	struct stat st, lst;
+	char *real;
 
 	memset(o, 0, sizeof(*o));
 	o->o_fd = -1;
@@ -62,34 +133,56 @@ out_open(struct output *o, const char *path, int force, char *err,
 		    path);
 		return -1;
 	}
-	slash = strrchr(path, '/');
-	dl = slash == NULL ? 1 : (int)(slash - path);
-	snprintf(o->o_tmp, sizeof(o->o_tmp), "%.*s/.httpget-XXXXXX",
-	    dl == 0 ? 1 : dl, slash == NULL ? "." : path);
-	if ((o->o_fd = mkstemp(o->o_tmp)) == -1) {
-		snprintf(err, errlen, "cannot create a file in %.*s: %s",
-		    dl == 0 ? 1 : dl, slash == NULL ? "." : path,
-		    strerror(errno));
-		o->o_tmp[0] = '\0';
-		return -1;
+	if (!force || stat(path, &st) == -1)
+		return out_tmp(o, NULL, err, errlen);
+	if (!S_ISREG(st.st_mode))
+		return out_direct(o, err, errlen);
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if ((real = realpath(path, NULL)) == NULL ||
+		    strlen(real) >= sizeof(o->o_final)) {
+			snprintf(err, errlen, "%s: %s", path, real == NULL ?
+			    strerror(errno) : "file name too long");
+			free(real);
+			return -1;
+		}
+		snprintf(o->o_final, sizeof(o->o_final), "%s", real);
+		free(real);
 	}
-	mask = umask(0);
-	umask(mask);
-	if (io_cloexec(o->o_fd) == -1 ||
-	    fchmod(o->o_fd, 0666 & ~mask) == -1) {
-		snprintf(err, errlen, "%s: %s", o->o_tmp, strerror(errno));
-		out_abort(o);
-		return -1;
-	}
-	return 0;
+	return out_tmp(o, &st, err, errlen);
 }
 
-/* Write len bytes of body.  Return 0, or -1 with a reason in err. */
+/*
+ * Write len bytes of body.  Return 0, or -1 with a reason in err.  A
+ * write (or wait) interrupted by a signal, or any write once *o_intr
+ * is set, fails with errno EINTR rather than being restarted, so a
+ * caught TERM ends a transfer stuck on a full pipe; the caller sees the
+ * signal and dies of it.
+ */
 int
 out_write(struct output *o, const void *buf, size_t len, char *err,
     size_t errlen)
 {
-	if (io_write_all(o->o_fd, buf, len, IO_NEVER, NULL) == -1) {
+	const char *p = buf;
+	struct pollfd pfd;
+	ssize_t n;
+
+	pfd.fd = o->o_fd;
+	pfd.events = POLLOUT;
+	while (len > 0) {
+		/* A signal during a write may only shorten it. */
+		if (o->o_intr != NULL && *o->o_intr != 0) {
+			errno = EINTR;
+			n = -1;
+		} else if ((n = write(o->o_fd, p, len)) > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    poll(&pfd, 1, -1) != -1)
+			continue;
+		if (n == 0)
+			errno = EIO;
 		snprintf(err, errlen, "write to %s: %s",
 		    o->o_stdout ? "standard output" : o->o_final,
 		    strerror(errno));
@@ -146,6 +239,8 @@ out_commit(struct output *o, char *err, size_t errlen)
 		out_abort(o);
 		return -1;
 	}
+	if (o->o_direct)
+		return 0;
 	if (out_place(o, err, errlen) == -1) {
 		out_abort(o);
 		return -1;
@@ -156,7 +251,8 @@ out_commit(struct output *o, char *err, size_t errlen)
 
 /*
  * Give up: close and remove the temporary file, leaving any file under
- * the final name as it was.  Safe to call twice.  Uses only
+ * the final name as it was (a device or FIFO written in place keeps
+ * what it was sent).  Safe to call twice.  Uses only
  * async-signal-safe calls.
  */
 void

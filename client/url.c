@@ -220,11 +220,16 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 	sl = url_scheme(s);
 	if (sl > 0 && (strncmp(s + sl, "://", 3) == 0 ||
 	    !isdigit((unsigned char)s[sl + 1]))) {
-		if (sl != 4 || strncasecmp(s, "http", 4) != 0 ||
-		    strncmp(s + sl, "://", 3) != 0) {
+		if (sl != 4 || strncasecmp(s, "http", 4) != 0) {
 			snprintf(err, errlen, "%.*s is not supported",
 			    (int)(sl > 20 ? 20 : sl), s);
 			return -2;
+		}
+		/* "http:/host/", "http:host/": http, but mistyped. */
+		if (strncmp(s + sl, "://", 3) != 0) {
+			snprintf(err, errlen, "bad URL: expected "
+			    "http://host[:port]/path");
+			return -1;
 		}
 		s += sl + 3;
 	}

@@ -65,14 +65,18 @@ EOF
 	fi
 }
 
-# start_rawhttp SCENARIO: serve test/httpget-raw/SCENARIO; requests are
-# logged to $RAW_LOG.  Sets RAW_PID and RAW_PORT.
+# start_rawhttp SCENARIO [PORT]: serve test/httpget-raw/SCENARIO (or
+# SCENARIO itself when it is an absolute path, for one a test writes) on
+# PORT or a free port; requests are logged to $RAW_LOG.  Sets RAW_PID
+# and RAW_PORT.
 start_rawhttp() {
-	RAW_PORT=$(free_port)
+	local scen=$TOP/test/httpget-raw/$1
+	[[ $1 == /* ]] && scen=$1
+	RAW_PORT=${2:-$(free_port)}
 	RAW_LOG="$BATS_TEST_TMPDIR/raw.log"
 	: >"$RAW_LOG"
 	python3 "$TOP/test/rawhttp.py" "$RAW_PORT" \
-	    "$TOP/test/httpget-raw/$1" "$RAW_LOG" 2>"$BATS_TEST_TMPDIR/raw.err" 3>&- &
+	    "$scen" "$RAW_LOG" 2>"$BATS_TEST_TMPDIR/raw.err" 3>&- &
 	RAW_PID=$!
 	wait_until 10 port_open "$RAW_PORT"
 }
