@@ -24,6 +24,7 @@ static int	url_authority(const char *, size_t, struct url *, char *,
 static int	url_target(const char *, struct url *);
 static void	url_dots(char *);
 static int	hexval(int);
+static int	url_isport(const char *);
 
 /*
  * Return the length of a URI scheme at the start of s (RFC 3986 section
@@ -204,6 +205,15 @@ url_target(const char *s, struct url *u)
 	return 0;
 }
 
+/* Return 1 when s starts with digits alone up to its end or a / ? #. */
+static int
+url_isport(const char *s)
+{
+	size_t d = strspn(s, "0123456789");
+
+	return s[d] == '\0' || strchr("/?#", s[d]) != NULL;
+}
+
 /*
  * Parse an http:// URL (the scheme may be left out) into u.  The
  * fragment is dropped, an empty path becomes "/", and the target is
@@ -232,6 +242,12 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 			return -1;
 		}
 		s += sl + 3;
+	} else if (sl == 4 && strncasecmp(s, "http", 4) == 0 &&
+	    !url_isport(s + 5)) {
+		/* "http:127.0.0.1/" is a mistyped URL, not host "http". */
+		snprintf(err, errlen, "bad URL: expected "
+		    "http://host[:port]/path");
+		return -1;
 	}
 	n = strcspn(s, "/?#");
 	if (n == 0) {

@@ -55,6 +55,26 @@ setup() {
 	run -2 httpget 'http:///path'
 }
 
+@test "http:/host/ and http:host/ are malformed URLs (exit 2)" {
+	run --separate-stderr -2 httpget 'http:/127.0.0.1/'
+	assert_equal "$stderr" \
+	    'httpget: http:/127.0.0.1/: bad URL: expected http://host[:port]/path'
+	run --separate-stderr -2 httpget 'http:127.0.0.1/'
+	assert_equal "$stderr" \
+	    'httpget: http:127.0.0.1/: bad URL: expected http://host[:port]/path'
+}
+
+@test "-A and -H values with control characters are usage errors" {
+	run -2 httpget -A "$(printf 'a\001b')" http://a/
+	run -2 httpget -A "$(printf 'a\177b')" http://a/
+	run -2 httpget -H "$(printf 'X-A: a\033b')" http://a/
+	run -2 httpget -H "$(printf 'X-A: a\rb')" http://a/
+	# A tab is allowed in a field value; the fetch then fails to connect.
+	port=$(free_port)
+	run -4 httpget -q -H "$(printf 'X-A: a\tb')" \
+	    -A "$(printf 'a\tb')" "http://127.0.0.1:$port/"
+}
+
 @test "connection refused is a network error (exit 4), nothing created" {
 	port=$(free_port)
 	run --separate-stderr -4 httpget "http://127.0.0.1:$port/x"

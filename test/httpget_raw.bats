@@ -250,6 +250,68 @@ GET /dir/b?x=1 HTTP/1.1'
 	assert_output old
 }
 
+@test "a redirect to another host drops Authorization, Cookie and Host" {
+	port=$(free_port)
+	cat >scenario <<EOF
+== /a
+HTTP/1.1 302 Found\\r\\n
+Location: http://localhost:$port/b\\r\\n
+Content-Length: 0\\r\\n
+\\r\\n
+== /b
+HTTP/1.1 200 OK\\r\\n
+Content-Length: 3\\r\\n
+\\r\\n
+ok\\n
+EOF
+	start_rawhttp "$PWD/scenario" "$port"
+	run -0 httpget -q -o out -H 'Authorization: Basic eDp5' \
+	    -H 'Cookie: c=1' -H 'Host: custom' -H 'X-Keep: 1' \
+	    "http://127.0.0.1:$port/a"
+	run -0 cat out
+	assert_output ok
+	run -0 awk '/^--$/ { exit } 1' "$RAW_LOG"
+	assert_line 'Host: custom'
+	assert_line 'Authorization: Basic eDp5'
+	assert_line 'Cookie: c=1'
+	run -0 awk 'n == 1 { print } /^--$/ { n++ }' "$RAW_LOG"
+	assert_line "Host: localhost:$port"
+	assert_line 'X-Keep: 1'
+	refute_line --partial 'Authorization'
+	refute_line --partial 'Cookie'
+	refute_line 'Host: custom'
+}
+
+@test "a redirect on the same host keeps Authorization" {
+	start_rawhttp relative
+	run -0 httpget -q -o out -H 'Authorization: Basic eDp5' "$(url /dir/a)"
+	run -0 grep -c '^Authorization: Basic eDp5$' "$RAW_LOG"
+	assert_output 2
+}
+
+@test "on a terminal, an error erases the progress bar first" {
+	start_rawhttp trunc-length
+	run -0 python3 - "$(url /file)" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+p = subprocess.Popen(["httpget", "-o", "out", sys.argv[1]],
+                     stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+data = b""
+while True:
+    try:
+        b = os.read(master, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    data += b
+sys.exit(p.wait() != 4 or print(repr(data)))
+PY
+	assert_output --partial '40 B'
+	assert_output --regexp "\\\\r +\\\\rhttpget: "
+}
+
 @test "on a terminal, a progress bar is drawn and then erased" {
 	start_rawhttp ok
 	run -0 python3 - "$(url /file)" <<'PY'
