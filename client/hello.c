@@ -271,6 +271,9 @@ main(int argc, char *argv[])
 			die(EX_USAGE, "standard input: %s", strerror(errno));
 		if (len == 4 && memcmp(line, "exit", 4) == 0)
 			break;
+		/* Raw framing has no empty message: nothing would arrive. */
+		if (h.h_raw && len == 0)
+			continue;
 		send_line(&h, line, len);
 		receive(&h, 0);
 		if (st == LR_PARTIAL)

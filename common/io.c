@@ -58,22 +58,9 @@ io_timeout(int64_t deadline)
 int
 io_wait(int fd, short events, int64_t deadline)
 {
-	struct pollfd pfd;
-	int n;
+	static const int none[2] = { -1, -1 };
 
-	pfd.fd = fd;
-	pfd.events = events;
-	for (;;) {
-		n = poll(&pfd, 1, io_timeout(deadline));
-		if (n > 0)
-			return 1;
-		if (n == 0) {
-			errno = ETIMEDOUT;
-			return 0;
-		}
-		if (errno != EINTR)
-			return -1;
-	}
+	return io_wait_wake(fd, events, deadline, none);
 }
 
 /*
@@ -86,9 +73,25 @@ ssize_t
 io_write_all(int fd, const void *buf, size_t len, int64_t deadline,
     size_t *done)
 {
+	static const int none[2] = { -1, -1 };
+
+	return io_write_wake(fd, buf, len, deadline, none, done);
+}
+
+/*
+ * io_write_all() that also gives up, with errno ECANCELED, as soon as one
+ * of the descriptors in wake (-1: unused) becomes readable while it
+ * waits for fd, so a peer that never reads cannot keep a process from
+ * hearing that it must stop.  The caller decides whether to go on.
+ */
+ssize_t
+io_write_wake(int fd, const void *buf, size_t len, int64_t deadline,
+    const int wake[2], size_t *done)
+{
 	const char *p = buf;
 	size_t off = 0;
 	ssize_t n;
+	int st;
 
 	while (off < len) {
 		n = write(fd, p + off, len - off);
@@ -99,8 +102,10 @@ io_write_all(int fd, const void *buf, size_t len, int64_t deadline,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (io_wait(fd, POLLOUT, deadline) == 1)
+			if ((st = io_wait_wake(fd, POLLOUT, deadline, wake)) == 1)
 				continue;
+			if (st == 2)
+				errno = ECANCELED;
 		}
 		if (n == 0)
 			errno = EIO;
@@ -111,6 +116,38 @@ io_write_all(int fd, const void *buf, size_t len, int64_t deadline,
 	if (done != NULL)
 		*done = off;
 	return (ssize_t)len;
+}
+
+/*
+ * io_wait() on fd, and on the wake descriptors as well.  Return 1 when
+ * fd is ready, 2 when a wake descriptor is, 0 on timeout, -1 on error.
+ */
+int
+io_wait_wake(int fd, short events, int64_t deadline, const int wake[2])
+{
+	struct pollfd pfd[3];
+	nfds_t n = 1;
+	int i, r;
+
+	pfd[0].fd = fd;
+	pfd[0].events = events;
+	for (i = 0; i < 2; i++)
+		if (wake[i] >= 0) {
+			pfd[n].fd = wake[i];
+			pfd[n++].events = POLLIN;
+		}
+	for (;;) {
+		r = poll(pfd, n, io_timeout(deadline));
+		if (r > 0)
+			return (n > 1 && pfd[1].revents) ||
+			    (n > 2 && pfd[2].revents) ? 2 : 1;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return 0;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
 }
 
 /* Set close-on-exec on fd.  Return 0, or -1 with errno set. */

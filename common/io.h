@@ -18,6 +18,10 @@ int	 io_timeout(int64_t deadline);
 int	 io_wait(int fd, short events, int64_t deadline);
 ssize_t	 io_write_all(int fd, const void *buf, size_t len, int64_t deadline,
 	    size_t *done);
+ssize_t	 io_write_wake(int fd, const void *buf, size_t len, int64_t deadline,
+	    const int wake[2], size_t *done);
+int	 io_wait_wake(int fd, short events, int64_t deadline,
+	    const int wake[2]);
 int	 io_cloexec(int fd);
 int	 io_nonblock(int fd, int on);
 

@@ -333,8 +333,23 @@ cf_absolute(struct config *cf, const char *cwd, char *err, size_t errlen)
 int
 cf_check(struct config *cf, char *err, size_t errlen)
 {
+	char where[ADDR_STRMAX];
+	int i, j;
+
 	if (cf->cf_start_servers > cf->cf_max_workers)
 		cf->cf_start_servers = cf->cf_max_workers;
+	for (i = 0; i < cf->cf_nlisten; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(cf->cf_listen[i].hp_host,
+			    cf->cf_listen[j].hp_host) == 0 &&
+			    strcmp(cf->cf_listen[i].hp_port,
+			    cf->cf_listen[j].hp_port) == 0) {
+				addr_fmt_hp(&cf->cf_listen[i], where,
+				    sizeof(where));
+				snprintf(err, errlen, "Listen %s given twice",
+				    where);
+				return -1;
+			}
 	if (!cf->cf_fixed && cf->cf_min_spare > cf->cf_max_spare) {
 		snprintf(err, errlen, "MinSpareServers %d is more than "
 		    "MaxSpareServers %d", cf->cf_min_spare, cf->cf_max_spare);

@@ -40,6 +40,7 @@ static void	master_restart(struct master *, int);
 static void	master_close_listeners(struct master *);
 static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
+static int	master_serving(const struct master *);
 
 /* Record the signal and wake the loop; nothing else happens here. */
 static void
@@ -234,6 +235,23 @@ master_started(struct master *m)
 		    cf->cf_max_workers, line);
 }
 
+/*
+ * True once a worker of the current generation waits for connections:
+ * it has dropped its privileges and is set up, so the server is known to
+ * work and a "-d" parent may return 0.
+ */
+static int
+master_serving(const struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->m_sb.sb_hdr->sh_nslots; i++)
+		if (m->m_sb.sb_slot[i].ss_state == SB_WAITING &&
+		    m->m_sb.sb_slot[i].ss_generation == m->m_wc.wc_generation)
+			return 1;
+	return 0;
+}
+
 static int
 master_setup(struct master *m, char *err, size_t errlen)
 {
@@ -299,19 +317,23 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 	for (i = 0; i < cf->cf_start_servers; i++)
 		pool_spawn(m.m_pool, &m.m_wc);
 	master_started(&m);
-	if (readyfd != -1) {
-		(void)write(readyfd, "R", 1);
-		close(readyfd);
-		/* The number may be reused; later children must not close it. */
-		m.m_wc.wc_close[--m.m_wc.wc_nclose] = -1;
-	}
 	pfd.fd = self_pipe[0];
 	pfd.events = POLLIN;
 	next_tick = io_deadline(TICK_MS);
 	for (;;) {
+		if (readyfd != -1 && master_serving(&m)) {
+			(void)write(readyfd, "R", 1);
+			close(readyfd);
+			readyfd = -1;
+			/* The number may be reused; children must not close it. */
+			m.m_wc.wc_close[--m.m_wc.wc_nclose] = -1;
+		}
 		t = pool_next_event(m.m_pool);
 		if (t == 0 || t > next_tick)
 			t = next_tick;
+		/* A "-d" parent waits for the first worker; look often. */
+		if (readyfd != -1 && t > io_now() + 20)
+			t = io_now() + 20;
 		if (poll(&pfd, 1, io_timeout(t)) > 0)
 			while (read(self_pipe[0], &c, 1) == 1)
 				;

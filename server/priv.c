@@ -31,7 +31,9 @@ priv_number(const char *name, const char *value, unsigned long *id,
 
 	errno = 0;
 	*id = strtoul(value + 1, &end, 10);
-	if (*end != '\0' || end == value + 1 || errno == ERANGE) {
+	/* (uid_t)-1 means "no change" to setuid() and friends. */
+	if (*end != '\0' || end == value + 1 || errno == ERANGE ||
+	    *id >= 0xffffffffUL || (unsigned long)(uid_t)*id != *id) {
 		snprintf(err, errlen, "%s: bad value \"%s\"", name, value);
 		return -1;
 	}

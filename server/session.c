@@ -69,8 +69,10 @@ session_woken(const struct worker_ctx *wc)
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 0) == 1)
 		return 1;
-	if (worker_finish)
+	if (worker_finish) {
 		worker_drop_listeners(wc);
+		wc->wc_sb->sb_slot[wc->wc_slot].ss_state = SB_GRACEFUL;
+	}
 	return worker_stop != 0;
 }
 
@@ -95,18 +97,34 @@ session_pause(const struct worker_ctx *wc, int ms)
 	return 0;
 }
 
+/*
+ * Send buf within Timeout.  While the client does not read, still wake
+ * for a stop or the master's death: a blocked write must not outlive
+ * them.  Return 0, or the way the session ends (END_RESET, END_SHUTDOWN).
+ */
 static int
 session_send(const struct worker_ctx *wc, int fd, const char *buf, size_t len,
     struct session_stats *st)
 {
-	size_t done = 0;
-	int rc;
+	int64_t deadline = io_deadline((int64_t)wc->wc_cf->cf_timeout * 1000);
+	int wake[2] = { wc->wc_wakefd, wc->wc_deathfd };
+	size_t off = 0, done;
 
-	rc = io_write_all(fd, buf, len,
-	    io_deadline((int64_t)wc->wc_cf->cf_timeout * 1000), &done) == -1 ?
-	    -1 : 0;
-	st->st_out += done;
-	return rc;
+	while (off < len) {
+		done = 0;
+		if (io_write_wake(fd, buf + off, len - off, deadline, wake,
+		    &done) != -1)
+			done = len - off;
+		off += done;
+		st->st_out += done;
+		if (off == len)
+			break;
+		if (errno != ECANCELED)
+			return END_RESET;
+		if (session_woken(wc))
+			return END_SHUTDOWN;
+	}
+	return 0;
 }
 
 /* Answer one message X with "hello, X!" (and a newline in line framing). */
@@ -115,6 +133,7 @@ session_answer(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
     const char *msg, size_t len, struct session_stats *st)
 {
 	size_t n = sizeof(PREFIX) - 1;
+	int end;
 
 	if (wc->wc_cf->cf_reply_delay > 0 &&
 	    session_pause(wc, wc->wc_cf->cf_reply_delay) == -1) {
@@ -128,8 +147,8 @@ session_answer(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
 	if (wc->wc_cf->cf_framing == FRAMING_LINE)
 		out_buf[n++] = '\n';
 	ss->ss_state = SB_WRITING;
-	if (session_send(wc, fd, out_buf, n, st) == -1) {
-		st->st_end = END_RESET;
+	if ((end = session_send(wc, fd, out_buf, n, st)) != 0) {
+		st->st_end = end;
 		return -1;
 	}
 	st->st_messages++;
@@ -179,9 +198,9 @@ session_run(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
 	lr.lr_wake[0] = wc->wc_wakefd;
 	lr.lr_wake[1] = wc->wc_deathfd;
 	st->st_end = END_EOF;
-	if (session_send(wc, fd, GREETING "\n", sizeof(GREETING) - raw,
-	    st) == -1) {
-		st->st_end = END_RESET;
+	if ((status = session_send(wc, fd, GREETING "\n",
+	    sizeof(GREETING) - raw, st)) != 0) {
+		st->st_end = status;
 		return;
 	}
 	deadline = io_deadline((int64_t)cf->cf_timeout * 1000);

@@ -166,3 +166,13 @@ write_full_conf() {
 	[ "$stderr" = $'hellod: '"$CONF"$':2: Timeout: bad value "x": not a number\nSyntax error' ]
 	port_closed "$PORT"
 }
+
+@test "the same Listen twice is an error that says so" {
+	run --separate-stderr -1 hellod -t -l 127.0.0.1:9 -l 127.0.0.1:9
+	assert_equal "$stderr" $'hellod: Listen 127.0.0.1:9 given twice\nSyntax error'
+}
+
+@test "a numeric User out of range is refused by -t" {
+	run --separate-stderr -1 hellod -t -C 'User #4294967295'
+	assert_equal "$stderr" $'hellod: User: bad value "#4294967295"\nSyntax error'
+}

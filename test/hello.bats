@@ -153,3 +153,9 @@ teardown() {
 	assert_output --partial 'hello, michael!'
 	refute_output --partial '> '
 }
+
+@test "hello -r skips an empty input line instead of waiting for an answer" {
+	start_hellod -w 1 -C 'Framing raw'
+	run --separate-stderr -0 timeout 10 hello -r -w 5 127.0.0.1 "$PORT" <<<$'michael\n\nsarah'
+	assert_output $'welcome!\nhello, michael!\nhello, sarah!'
+}

@@ -460,3 +460,66 @@ stop_with() {
 	run -0 hellod -V
 	assert_output --regexp '^hellod/[0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+# A client that sends short lines without ever reading: each 2-byte
+# line makes a 10-byte answer, so the worker's answers fill the socket
+# buffers and its write blocks.
+flood_without_reading() {
+	python3 - "$PORT" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.setblocking(False)
+end = time.time() + 20
+while time.time() < end:
+    try:
+        s.send(b"a\n" * 4096)
+    except BlockingIOError:
+        time.sleep(0.05)
+    except OSError:
+        break
+PY
+	FLOOD_PID=$!
+}
+
+# writing_blocked: the scoreboard shows the worker in W (writing an
+# answer) for a second: its write cannot finish.
+writing_blocked() {
+	hellod -C "PidFile $BATS_TEST_TMPDIR/w.pid" -k status |
+	    grep -q '^Scoreboard: W$' || return 1
+	sleep 1
+	hellod -C "PidFile $BATS_TEST_TMPDIR/w.pid" -k status |
+	    grep -q '^Scoreboard: W$'
+}
+
+@test "kill -9 of the master reaches a worker blocked writing to a client that never reads" {
+	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid"
+	worker=$(children "$HELLOD_PID")
+	flood_without_reading
+	wait_until 10 writing_blocked
+	kill -KILL "$HELLOD_PID"
+	wait "$HELLOD_PID" 2>/dev/null || true
+	HELLOD_PID=
+	wait_until 2 pid_gone "$worker"
+	wait_until 2 port_closed "$PORT"
+	kill "$FLOOD_PID" 2>/dev/null || true
+	wait "$FLOOD_PID" 2>/dev/null || true
+}
+
+@test "TERM stops a worker blocked writing to a client that never reads, without KILL" {
+	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid"
+	worker=$(children "$HELLOD_PID")
+	flood_without_reading
+	wait_until 10 writing_blocked
+	kill -TERM "$HELLOD_PID"
+	wait_until 3 pid_gone "$worker"
+	wait_until 3 pid_gone "$HELLOD_PID"
+	rc=0
+	wait "$HELLOD_PID" || rc=$?
+	HELLOD_PID=
+	assert_equal "$rc" 0
+	# The worker heard TERM itself; the master did not have to KILL it.
+	run -1 grep -F 'ignored TERM' "$HELLOD_ERR"
+	kill "$FLOOD_PID" 2>/dev/null || true
+	wait "$FLOOD_PID" 2>/dev/null || true
+}

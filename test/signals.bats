@@ -214,3 +214,21 @@ k() { hellod -k "$1" -C "PidFile $PIDF"; }
 	for k in $kids; do wait_until 5 pid_gone "$k"; done
 	port_closed "$PORT"
 }
+
+@test "a worker finishing its session after a restart shows G in -k status" {
+	start_hellod -w 2 -C "PidFile $PIDF"
+	hold_start 1
+	wait_until 10 hold_seen 1 'hello, before'
+	kill -USR1 "$HELLOD_PID"
+	wait_until 10 status_has 'Scoreboard: .*G'
+	# Not just an idle old worker on its way out: the busy one stays G.
+	sleep 0.5
+	status_has 'Scoreboard: .*G'
+	hold_release
+	hold_wait
+}
+
+# status_has REGEX: hellod -k status prints a line matching REGEX.
+status_has() {
+	hellod -C "PidFile $PIDF" -k status | grep -Eq "$1"
+}
