@@ -461,23 +461,20 @@ stop_with() {
 	assert_output --regexp '^hellod/[0-9]+\.[0-9]+\.[0-9]+$'
 }
 
-# A client that sends short lines without ever reading: each 2-byte
-# line makes a 10-byte answer, so the worker's answers fill the socket
-# buffers and its write blocks.
+# A client that sends 1 MiB lines without ever reading: a few answers
+# fill every socket buffer on the way back (at most a few MiB), and the
+# worker's write blocks.
 flood_without_reading() {
 	python3 - "$PORT" <<'PY' &
-import socket, sys, time
+import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.setblocking(False)
-end = time.time() + 20
-while time.time() < end:
-    try:
-        s.send(b"a\n" * 4096)
-    except BlockingIOError:
-        time.sleep(0.05)
-    except OSError:
-        break
+s.settimeout(20)
+try:
+    for _ in range(64):
+        s.sendall(b"x" * 1048576 + b"\n")
+except OSError:
+    pass
 PY
 	FLOOD_PID=$!
 }
@@ -493,10 +490,11 @@ writing_blocked() {
 }
 
 @test "kill -9 of the master reaches a worker blocked writing to a client that never reads" {
-	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid"
+	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid" \
+	    -C 'MaxLineLength 1048576'
 	worker=$(children "$HELLOD_PID")
 	flood_without_reading
-	wait_until 10 writing_blocked
+	wait_until 20 writing_blocked
 	kill -KILL "$HELLOD_PID"
 	wait "$HELLOD_PID" 2>/dev/null || true
 	HELLOD_PID=
@@ -507,10 +505,11 @@ writing_blocked() {
 }
 
 @test "TERM stops a worker blocked writing to a client that never reads, without KILL" {
-	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid"
+	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid" \
+	    -C 'MaxLineLength 1048576'
 	worker=$(children "$HELLOD_PID")
 	flood_without_reading
-	wait_until 10 writing_blocked
+	wait_until 20 writing_blocked
 	kill -TERM "$HELLOD_PID"
 	wait_until 3 pid_gone "$worker"
 	wait_until 3 pid_gone "$HELLOD_PID"
