@@ -166,8 +166,10 @@ pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
 
 	pool_status_words(status, how, sizeof(how));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_FATAL) {
-		log_msg(LOG_L_EMERG, "worker %d (pid %ld) could not start; "
-		    "stopping the server", slot, (long)p->p_pid);
+		/* The worker said why; say once what it means. */
+		if (!pl->pl_fatal)
+			log_msg(LOG_L_EMERG, "worker %d (pid %ld) could not "
+			    "start; stopping the server", slot, (long)p->p_pid);
 		pl->pl_fatal = 1;
 		return;
 	}

@@ -158,3 +158,30 @@ idstatus() {
 	assert_output 3
 	[ "$(children "$HELLOD_PID")" = "$w" ]
 }
+
+# Run as root, but without CAP_SETUID and CAP_SETGID, so that a worker
+# told to drop privileges cannot.
+NO_SETID="setpriv --bounding-set -setuid,-setgid"
+
+@test "workers that cannot drop privileges stop the server: exit 4, said once" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	PORT=$(free_port)
+	run --separate-stderr -4 timeout 20 $NO_SETID hellod -w 3 \
+	    -l "127.0.0.1:$PORT" -C 'User nobody'
+	grep -q 'cannot drop privileges: setgroups: Operation not permitted$' <<<"$stderr"
+	[ "$(grep -c 'could not start; stopping the server' <<<"$stderr")" -eq 1 ]
+	port_closed "$PORT"
+}
+
+@test "-d returns 4 on the terminal when no worker can start" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	PORT=$(free_port)
+	run -4 timeout 20 $NO_SETID hellod -d -l "127.0.0.1:$PORT" \
+	    -C 'User nobody' -C "PidFile $DPIDF" \
+	    -C "ErrorLog $BATS_TEST_TMPDIR/err.log"
+	wait_until 5 port_closed "$PORT"
+	[ ! -e "$DPIDF" ]
+	log_has "$BATS_TEST_TMPDIR/err.log" 'could not start; stopping the server'
+}

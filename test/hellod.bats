@@ -489,12 +489,18 @@ writing_blocked() {
 	    grep -q '^Scoreboard: W$'
 }
 
-@test "kill -9 of the master reaches a worker blocked writing to a client that never reads" {
+# block_a_worker: a one-worker hellod whose worker ($worker) is stuck
+# writing to a client ($FLOOD_PID) that never reads.
+block_a_worker() {
 	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid" \
 	    -C 'MaxLineLength 1048576'
 	worker=$(children "$HELLOD_PID")
 	flood_without_reading
 	wait_until 20 writing_blocked
+}
+
+@test "kill -9 of the master reaches a worker blocked writing to a client that never reads" {
+	block_a_worker
 	kill -KILL "$HELLOD_PID"
 	wait "$HELLOD_PID" 2>/dev/null || true
 	HELLOD_PID=
@@ -505,11 +511,7 @@ writing_blocked() {
 }
 
 @test "TERM stops a worker blocked writing to a client that never reads, without KILL" {
-	WORKERS=1 start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/w.pid" \
-	    -C 'MaxLineLength 1048576'
-	worker=$(children "$HELLOD_PID")
-	flood_without_reading
-	wait_until 20 writing_blocked
+	block_a_worker
 	kill -TERM "$HELLOD_PID"
 	wait_until 3 pid_gone "$worker"
 	wait_until 3 pid_gone "$HELLOD_PID"

@@ -115,6 +115,16 @@ blocked_writer() {
 	sleep 0.5
 }
 
+# term_dies_of_it PID: TERM the httpget we started; it must die of it
+# (status 143) within 5 s.  Only this shell can wait for it.
+term_dies_of_it() {
+	local rc=0
+	kill -TERM "$1"
+	wait_until 5 pid_gone "$1"
+	wait "$1" || rc=$?
+	assert_equal "$rc" 143
+}
+
 @test "TERM ends a transfer blocked writing into a FIFO nobody reads" {
 	start_rawhttp big
 	mkfifo fifo
@@ -123,11 +133,7 @@ blocked_writer() {
 	httpget -q -o fifo "$(url)" 3>&- &
 	pid=$!
 	blocked_writer
-	kill -TERM "$pid"
-	wait_until 5 pid_gone "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	assert_equal "$rc" 143
+	term_dies_of_it "$pid"
 	no_temp_files .
 }
 
@@ -139,11 +145,7 @@ blocked_writer() {
 	httpget -q -o - "$(url)" >fifo 3>&- &
 	pid=$!
 	blocked_writer
-	kill -TERM "$pid"
-	wait_until 5 pid_gone "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	assert_equal "$rc" 143
+	term_dies_of_it "$pid"
 }
 
 @test "QUIT during a transfer removes the temporary file" {

@@ -291,46 +291,14 @@ EOF
 
 @test "on a terminal, an error erases the progress bar first" {
 	start_rawhttp trunc-length
-	run -0 python3 - "$(url /file)" <<'PY'
-import os, pty, subprocess, sys
-master, slave = pty.openpty()
-p = subprocess.Popen(["httpget", "-o", "out", sys.argv[1]],
-                     stdout=subprocess.DEVNULL, stderr=slave)
-os.close(slave)
-data = b""
-while True:
-    try:
-        b = os.read(master, 4096)
-    except OSError:
-        break
-    if not b:
-        break
-    data += b
-sys.exit(p.wait() != 4 or print(repr(data)))
-PY
+	run -0 python3 "$TOP/test/pty_stderr.py" 4 httpget -o out "$(url /file)"
 	assert_output --partial '40 B'
 	assert_output --regexp "\\\\r +\\\\rhttpget: "
 }
 
 @test "on a terminal, a progress bar is drawn and then erased" {
 	start_rawhttp ok
-	run -0 python3 - "$(url /file)" <<'PY'
-import os, pty, subprocess, sys
-master, slave = pty.openpty()
-p = subprocess.Popen(["httpget", "-o", "out", sys.argv[1]],
-                     stdout=subprocess.DEVNULL, stderr=slave)
-os.close(slave)
-data = b""
-while True:
-    try:
-        b = os.read(master, 4096)
-    except OSError:
-        break
-    if not b:
-        break
-    data += b
-sys.exit(p.wait() or print(repr(data)))
-PY
+	run -0 python3 "$TOP/test/pty_stderr.py" 0 httpget -o out "$(url /file)"
 	assert_output --partial '100%'
 	assert_output --partial '8 B'
 	assert_output --regexp "\\\\r +\\\\r'\$"
