@@ -16,15 +16,18 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
 	  -DVERSION=\"$(VERSION)\" -Icommon $(CFLAGS)
 LDFLAGS	=
 
-COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o
-COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h
+COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
+	  common/cidr.o
+COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
+	  common/cidr.h
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/session.o server/scoreboard.o server/log.o \
 	  server/ctl.o server/priv.o
 HELLO_OBJ = client/hello.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
 HTTPGET_HDR = client/httpget.h
-TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test
+TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test \
+	  test/cidr_test
 PROGS	= server/hellod client/hello client/httpget
 MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1
 
@@ -58,6 +61,8 @@ test/addr_test: test/addr_test.c common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -o $@ test/addr_test.c common/libcommon.a
 test/io_test: test/io_test.c common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -o $@ test/io_test.c common/libcommon.a
+test/cidr_test: test/cidr_test.c common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -o $@ test/cidr_test.c common/libcommon.a
 test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -Iclient -o $@ test/http_test.c client/http.o \
 	    client/url.o common/libcommon.a
