@@ -1,6 +1,7 @@
 # hellod: a pre-forking TCP server, its line-protocol client and an
-# HTTP/1.1 fetcher.  Plain make; override CC, CFLAGS, PREFIX, MANPREFIX,
-# DESTDIR on the command line.
+# HTTP/1.1 fetcher.  Plain make; override CC, CPPFLAGS, CFLAGS, LDFLAGS,
+# PREFIX, MANPREFIX, DESTDIR on the command line (Debian's dpkg-buildflags
+# set all three flag variables).
 .POSIX:
 
 VERSION	= 0.1.0
@@ -12,8 +13,9 @@ WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wsign-compare \
 	  -Wcast-qual
 CFLAGS	= $(OPT)
+CPPFLAGS =
 ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
-	  -DVERSION=\"$(VERSION)\" -Icommon $(CFLAGS)
+	  -DVERSION=\"$(VERSION)\" -Icommon $(CPPFLAGS) $(CFLAGS)
 LDFLAGS	=
 
 COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
@@ -67,8 +69,12 @@ test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -Iclient -o $@ test/http_test.c client/http.o \
 	    client/url.o common/libcommon.a
 
-# Foreground, on 127.0.0.1:9999 with five workers; Ctrl-C stops it.
-run: server/hellod
+# The C drivers the suites run.
+test-bins: $(TEST_BIN)
+
+# Builds every program (the README's next steps use client/hello), then
+# runs hellod in the foreground on 127.0.0.1:9999; Ctrl-C stops it.
+run: all
 	./server/hellod
 
 # Installs what the tests need (once), builds, runs every suite, and ends
@@ -130,4 +136,4 @@ clean:
 	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(HTTPGET_OBJ) \
 	    common/libcommon.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config
 
-.PHONY: all run check bench fuzz sanitize install uninstall clean
+.PHONY: all test-bins run check bench fuzz sanitize install uninstall clean

@@ -69,7 +69,10 @@ out_mode(struct output *o, const struct stat *old)
 		return fchmod(o->o_fd, 0666 & ~mask);
 	}
 	if (geteuid() == 0)
-		(void)fchown(o->o_fd, old->st_uid, old->st_gid);
+		/* Best effort, as cp -p: the mode below still applies. */
+		if (fchown(o->o_fd, old->st_uid, old->st_gid) == -1) {
+			/* keep our own owner */
+		}
 	return fchmod(o->o_fd, old->st_mode & 07777);
 }
 

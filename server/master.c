@@ -66,7 +66,10 @@ master_sig(int sig)
 		sig_winch = 1;
 		break;
 	}
-	(void)write(self_pipe[1], "", 1);
+	/* A full pipe already holds a wakeup; nothing is lost. */
+	if (write(self_pipe[1], "", 1) == -1) {
+		/* nothing to do */
+	}
 	errno = saved;
 }
 
@@ -322,7 +325,10 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 	next_tick = io_deadline(TICK_MS);
 	for (;;) {
 		if (readyfd != -1 && master_serving(&m)) {
-			(void)write(readyfd, "R", 1);
+			/* A parent that is gone needs no answer. */
+			if (write(readyfd, "R", 1) == -1) {
+				/* nothing to do */
+			}
 			close(readyfd);
 			readyfd = -1;
 			/* The number may be reused; children must not close it. */

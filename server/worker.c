@@ -40,7 +40,10 @@ worker_sig(int sig)
 		worker_stop = 1;
 	else
 		worker_finish = 1;
-	(void)write(wake_w, "", 1);
+	/* A full pipe already holds a wakeup; nothing is lost. */
+	if (write(wake_w, "", 1) == -1) {
+		/* nothing to do */
+	}
 	errno = saved;
 }
 
