@@ -24,12 +24,13 @@ COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
 	  common/cidr.h
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/session.o server/scoreboard.o server/log.o \
-	  server/ctl.o server/priv.o server/proxy.o
+	  server/ctl.o server/priv.o server/proxy.o server/httpreq.o \
+	  server/statustext.o
 HELLO_OBJ = client/hello.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
 HTTPGET_HDR = client/httpget.h
 TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test \
-	  test/cidr_test test/proxy_test
+	  test/cidr_test test/proxy_test test/status_test
 PROGS	= server/hellod client/hello client/httpget
 MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1
 
@@ -53,7 +54,7 @@ client/httpget: $(HTTPGET_OBJ) common/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HTTPGET_OBJ) common/libcommon.a
 
 $(COMMON_OBJ): $(COMMON_HDR)
-$(SERVER_OBJ): server/hellod.h server/proxy.h $(COMMON_HDR)
+$(SERVER_OBJ): server/hellod.h server/proxy.h server/status.h $(COMMON_HDR)
 $(HELLO_OBJ): $(COMMON_HDR)
 $(HTTPGET_OBJ): $(HTTPGET_HDR) $(COMMON_HDR)
 
@@ -68,6 +69,9 @@ test/cidr_test: test/cidr_test.c common/libcommon.a
 test/proxy_test: test/proxy_test.c server/proxy.o common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/proxy_test.c server/proxy.o \
 	    common/libcommon.a
+test/status_test: test/status_test.c server/httpreq.o server/statustext.o
+	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/status_test.c server/httpreq.o \
+	    server/statustext.o
 test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -Iclient -o $@ test/http_test.c client/http.o \
 	    client/url.o common/libcommon.a
@@ -91,21 +95,25 @@ bench: all
 	scripts/bench-spawn
 	scripts/bench-httpget
 
-# Coverage-guided fuzzing of the three parsers with clang's libFuzzer, for
+# Coverage-guided fuzzing of the parsers with clang's libFuzzer, for
 # FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS = 60
 FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\" \
 	  -Icommon -Iclient -Iserver -g -O1 -fsanitize=fuzzer,address,undefined
 fuzz:
 	mkdir -p test/fuzz-corpus/http test/fuzz-corpus/config \
-	    test/fuzz-corpus/proxy
+	    test/fuzz-corpus/proxy test/fuzz-corpus/httpreq
 	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
 	    server/config.c common/addr.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c
+	clang $(FUZZ_FLAGS) -o test/fuzz_httpreq test/fuzz_httpreq.c \
+	    server/httpreq.c
 	./test/fuzz_http -max_total_time=$(FUZZ_SECONDS) test/fuzz-corpus/http
 	./test/fuzz_config -max_total_time=$(FUZZ_SECONDS) test/fuzz-corpus/config
 	./test/fuzz_proxy -max_total_time=$(FUZZ_SECONDS) test/fuzz-corpus/proxy
+	./test/fuzz_httpreq -max_total_time=$(FUZZ_SECONDS) -max_len=10000 \
+	    test/fuzz-corpus/httpreq
 
 # The suite, built with AddressSanitizer and UBSan.  A worker killed by
 # SIGSEGV on purpose must die of it, not be caught by ASan.
@@ -141,6 +149,6 @@ uninstall:
 clean:
 	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(HTTPGET_OBJ) \
 	    common/libcommon.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config \
-	    test/fuzz_proxy
+	    test/fuzz_proxy test/fuzz_httpreq
 
 .PHONY: all test-bins run check bench fuzz sanitize install uninstall clean

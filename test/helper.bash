@@ -110,3 +110,8 @@ stop_hellod() {
 talk() {
 	python3 "$TOP/test/talk.py" "$@"
 }
+
+# promcheck FILE: FILE is Prometheus text format; prints its samples.
+promcheck() {
+	python3 "$TOP/test/promcheck.py" "$@"
+}
