@@ -17,6 +17,7 @@
 #include "linereader.h"
 
 static int	lr_fill(struct linereader *, int64_t, size_t);
+static int64_t	lr_line_deadline(const struct linereader *, int64_t, size_t);
 
 /*
  * Prepare lr to read lines of at most max bytes from fd into buf.  The
@@ -105,11 +106,29 @@ lr_fill(struct linereader *lr, int64_t deadline, size_t want)
 }
 
 /*
+ * The deadline for the wait with n bytes of a line pending: the
+ * caller's, or sooner when the line has used up lr_linems.
+ */
+static int64_t
+lr_line_deadline(const struct linereader *lr, int64_t deadline, size_t n)
+{
+	int64_t line;
+
+	if (n == 0 || lr->lr_linems <= 0)
+		return deadline;
+	line = lr->lr_first + lr->lr_linems;
+	return deadline == IO_NEVER || line < deadline ? line : deadline;
+}
+
+/*
  * Hand back the next line, without its LF or CRLF, in *line and *len.
  * The bytes stay in the caller's buffer until the next call.  Complete
  * lines already buffered are returned even after the deadline.  On
  * LR_PARTIAL the unterminated tail is in *line and *len; on LR_TOOLONG
- * the reader is spent and the connection should be closed.
+ * the reader is spent and the connection should be closed.  With
+ * lr_linems set, LR_TIMEOUT also comes when a line begun is not
+ * complete lr_linems after its first byte (lr_buffered() is then
+ * non-zero).
  */
 int
 lr_read(struct linereader *lr, int64_t deadline, const char **line,
@@ -122,6 +141,16 @@ lr_read(struct linereader *lr, int64_t deadline, const char **line,
 	for (;;) {
 		p = lr->lr_buf + lr->lr_start;
 		n = lr->lr_end - lr->lr_start;
+		/*
+		 * A line whose bytes trickle in must not hold the reader
+		 * forever: from its first byte it has lr_linems, whatever
+		 * the caller's (idle) deadline says.  Bytes already
+		 * buffered behind a line count as arriving now.
+		 */
+		if (n == 0)
+			lr->lr_first = 0;
+		else if (lr->lr_first == 0)
+			lr->lr_first = io_now();
 		nl = memchr(p + lr->lr_scan, '\n', n - lr->lr_scan);
 		if (nl != NULL) {
 			*line = p;
@@ -130,6 +159,7 @@ lr_read(struct linereader *lr, int64_t deadline, const char **line,
 				(*len)--;
 			lr->lr_start += (size_t)(nl - p) + 1;
 			lr->lr_scan = 0;
+			lr->lr_first = 0;
 			if (lr->lr_start == lr->lr_end)
 				lr->lr_start = lr->lr_end = 0;
 			return *len > lr->lr_max ? LR_TOOLONG : LR_LINE;
@@ -148,7 +178,8 @@ lr_read(struct linereader *lr, int64_t deadline, const char **line,
 			*len = p[n - 1] == '\r' ? n - 1 : n;
 			return LR_PARTIAL;
 		}
-		if ((st = lr_fill(lr, deadline, lr->lr_cap)) != LR_LINE)
+		if ((st = lr_fill(lr, lr_line_deadline(lr, deadline, n),
+		    lr->lr_cap)) != LR_LINE)
 			return st;
 	}
 }

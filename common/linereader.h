@@ -30,6 +30,8 @@ struct linereader {
 	int	 lr_eof;
 	int	 lr_wake[2];	/* descriptors that end a wait early, or -1 */
 	uint64_t lr_bytes;	/* bytes read from lr_fd in all */
+	int64_t	 lr_linems;	/* a line's time from its first byte, 0: any */
+	int64_t	 lr_first;	/* io_now() when the pending line began, or 0 */
 };
 
 int	 lr_init(struct linereader *, int fd, char *buf, size_t cap,

@@ -141,6 +141,23 @@ setup() {
 	assert_output $'LINE 3 one\nLINE 3 two\nTIMEOUT'
 }
 
+@test "lr: a line trickled past its line time is TIMEOUT though bytes keep coming" {
+	run -0 lr_test -l 300 10 'w:a' 's:200' 'w:b' 's:200' 'w:c' 's:200' 'w:\n'
+	assert_output 'TIMEOUT'
+	# Without a line time the same trickle is a line.
+	run -0 lr_test 10 'w:a' 's:200' 'w:b' 's:200' 'w:c' 's:200' 'w:\n'
+	assert_output $'LINE 3 abc\nEOF'
+}
+
+@test "lr: the line time runs from each line's first byte, not while idle" {
+	# An idle wait longer than the line time is no timeout ...
+	run -0 lr_test -l 300 10 's:600' 'w:hi\n'
+	assert_output $'LINE 2 hi\nEOF'
+	# ... and the second line's clock starts with its own first byte.
+	run -0 lr_test -l 2000 10 'w:ab' 's:1200' 'w:c\nd' 's:1200' 'w:e\n'
+	assert_output $'LINE 3 abc\nLINE 2 de\nEOF'
+}
+
 @test "lr: the wake descriptor ends a wait with WAKE" {
 	run -0 lr_test 5 wake hold
 	assert_output 'WAKE'

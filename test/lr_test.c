@@ -2,7 +2,7 @@
  * lr_test.c: drive the line reader from a scripted writer and print
  * every status it returns, one a line, in a form a test can compare.
  *
- * usage: lr_test [-c] [-t ms] max [step ...]
+ * usage: lr_test [-c] [-l ms] [-t ms] max [step ...]
  *
  * A child process plays the peer on one end of a socketpair and runs
  * the steps in order; the parent reads the other end with lr_read()
@@ -18,7 +18,8 @@
  *
  * DATA understands \n, \r, \0, \\ and \xNN.  Without hold, the writer
  * closes after the last step, so the reader sees EOF.  Each call's
- * deadline is -t milliseconds away (default 5000).  Output:
+ * deadline is -t milliseconds away (default 5000); -l gives each line
+ * that many milliseconds from its first byte (lr_linems).  Output:
  *
  *	LINE len bytes		PARTIAL len bytes	EOF
  *	TOOLONG			TIMEOUT			WAKE
@@ -54,12 +55,12 @@ static void	msleep(long);
 static size_t	unescape(const char *, char *);
 static void	put_bytes(const char *, const char *, size_t);
 static void	writer(int, int, int, char **, int);
-static int	reader(int, int, int, int, size_t, int64_t);
+static int	reader(int, int, int, int, size_t, int64_t, int64_t);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: lr_test [-c] [-t ms] max [step ...]\n");
+	fprintf(stderr, "usage: lr_test [-c] [-l ms] [-t ms] max [step ...]\n");
 	exit(2);
 }
 
@@ -196,7 +197,8 @@ writer(int fd, int ack, int wake, char **step, int nstep)
  * when a timeout came at the wrong time.
  */
 static int
-reader(int fd, int ack, int wake, int chunk, size_t max, int64_t ms)
+reader(int fd, int ack, int wake, int chunk, size_t max, int64_t ms,
+    int64_t linems)
 {
 	struct linereader lr;
 	const char *line;
@@ -210,6 +212,7 @@ reader(int fd, int ack, int wake, int chunk, size_t max, int64_t ms)
 	if (lr_init(&lr, fd, buf, max + 2, max) == -1)
 		die("lr_init");
 	lr.lr_wake[0] = wake;
+	lr.lr_linems = linems;
 	for (;;) {
 		start = io_now();
 		if (chunk)
@@ -231,7 +234,8 @@ reader(int fd, int ack, int wake, int chunk, size_t max, int64_t ms)
 			printf("TOOLONG\n");
 			break;
 		case LR_TIMEOUT:
-			if (took < ms || took > ms + LATE_MS) {
+			/* A line's own deadline may come first. */
+			if ((linems == 0 && took < ms) || took > ms + LATE_MS) {
 				printf("TIMEOUT after %lld ms, deadline %lld ms\n",
 				    (long long)took, (long long)ms);
 				return 1;
@@ -261,13 +265,16 @@ main(int argc, char *argv[])
 {
 	int sv[2], ackp[2], wakep[2], ch, chunk = 0, status, rc;
 	long max = 0;
-	int64_t ms = 5000;
+	int64_t ms = 5000, linems = 0;
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "ct:")) != -1) {
+	while ((ch = getopt(argc, argv, "cl:t:")) != -1) {
 		switch (ch) {
 		case 'c':
 			chunk = 1;
+			break;
+		case 'l':
+			linems = atol(optarg);
 			break;
 		case 't':
 			ms = atol(optarg);
@@ -300,7 +307,7 @@ main(int argc, char *argv[])
 	 */
 	close(sv[1]);
 	close(ackp[0]);
-	rc = reader(sv[0], ackp[1], wakep[0], chunk, (size_t)max, ms);
+	rc = reader(sv[0], ackp[1], wakep[0], chunk, (size_t)max, ms, linems);
 	close(sv[0]);
 	close(ackp[1]);
 	close(wakep[0]);
