@@ -24,6 +24,7 @@
 #define MAX_PATH	1024
 #define MAX_CMDLINE	64	/* -C, -l and -w directives on one command line */
 #define SPAWN_RATE_MAX	32	/* workers forked a second at the most */
+#define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
 

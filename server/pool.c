@@ -16,9 +16,6 @@
 #include "hellod.h"
 #include "io.h"
 
-/* A worker that dies sooner than this after its fork() "died young". */
-#define YOUNG_MS	1000
-
 struct proc {
 	pid_t		 p_pid;		/* 0: the slot is free */
 	uint32_t	 p_gen;
@@ -26,13 +23,27 @@ struct proc {
 	int64_t		 p_deadline;	/* signal it at this time, or 0 */
 	int		 p_retiring;	/* told to finish; no respawn */
 	int		 p_termed;	/* TERM sent; KILL at p_deadline */
+	int		 p_probe;	/* forked during a back-off */
 };
 
+/*
+ * Two kinds of replacement are owed.  A worker that had become ready
+ * (it waited for connections, or served) and then died says nothing
+ * about starting one: it is replaced at once, however often that
+ * happens.  A worker that died before it was ready is the sign of a
+ * crash loop: its replacement waits pl_backoff, which doubles with each
+ * such death and ends once a worker forked during the back-off becomes
+ * ready.
+ */
 struct pool {
 	struct proc	*pl_tab;
 	unsigned	 pl_nslots;
-	int		 pl_owed;	/* replacements not yet forked */
-	int64_t		 pl_backoff;	/* ms, doubles while workers die young */
+	int		 pl_owed;	/* replacements due now */
+	int		 pl_late;	/* replacements held by the back-off */
+	int64_t		 pl_late_at;	/* when the held ones are due */
+	int64_t		 pl_backoff;	/* ms; 0 when workers start fine */
+	int		 pl_fails;	/* failed starts since one was ready */
+	char		 pl_why[128];	/* the last failed start, in words */
 	int64_t		 pl_next_spawn;	/* no fork before this time */
 	int		 pl_spawn_rate;	/* this second's batch, 1 to 32 */
 	int		 pl_maxed;	/* "reached MaxRequestWorkers" logged */
@@ -46,6 +57,7 @@ static void	pool_counts(const struct pool *, const struct worker_ctx *,
 		    int *, int *, int *);
 static void	pool_died(struct pool *, struct worker_ctx *, int, int,
 		    int64_t);
+static void	pool_watch(struct pool *, const struct worker_ctx *);
 
 struct pool *
 pool_new(unsigned nslots)
@@ -117,9 +129,12 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 	switch (pid = fork()) {
 	case -1:
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		snprintf(pl->pl_why, sizeof(pl->pl_why), "fork: %s",
+		    strerror(errno));
 		log_warn("fork() failed while starting worker %u", i);
 		ss->ss_state = SB_OPEN;
 		pl->pl_next_spawn = io_deadline(1000);
+		pl->pl_fails++;
 		return -1;
 	case 0:
 		pool_child(wc, (int)i);
@@ -131,6 +146,7 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 	pl->pl_tab[i].p_pid = pid;
 	pl->pl_tab[i].p_gen = wc->wc_generation;
 	pl->pl_tab[i].p_started = io_now();
+	pl->pl_tab[i].p_probe = pl->pl_backoff > 0;
 	log_msg(LOG_L_DEBUG, "started worker %u (pid %ld)", i, (long)pid);
 	return (int)i;
 }
@@ -153,8 +169,9 @@ pool_status_words(int status, char *buf, size_t len)
 
 /*
  * Policy for one reaped worker.  Retired workers and old generations go
- * quietly.  Any other death is replaced at once, unless workers keep
- * dying young: then each respawn waits twice as long as the last.
+ * quietly.  Any other death is replaced: at once if the worker had been
+ * ready (its slot no longer says "starting"), after the growing back-off
+ * if it died before that.
  */
 static void
 pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
@@ -162,7 +179,7 @@ pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
 {
 	struct proc *p = &pl->pl_tab[slot];
 	char how[64];
-	int young = now - p->p_started < YOUNG_MS;
+	int ready = wc->wc_sb->sb_slot[slot].ss_state != SB_STARTING;
 
 	pool_status_words(status, how, sizeof(how));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_FATAL) {
@@ -178,25 +195,30 @@ pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
 		    (long)p->p_pid, how);
 		return;
 	}
-	pl->pl_owed++;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_OK) {
-		/* MaxConnectionsPerChild: an orderly end. */
-		log_msg(LOG_L_INFO, "worker %d (pid %ld) %s; replacing it",
-		    slot, (long)p->p_pid, how);
+	if (ready) {
+		pl->pl_owed++;
+		log_msg(WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_OK ?
+		    LOG_L_INFO : LOG_L_NOTICE, "worker %d (pid %ld) %s; "
+		    "%s", slot, (long)p->p_pid, how,
+		    WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_OK ?
+		    "replacing it" : "respawning");
 		return;
 	}
-	if (young) {
-		pl->pl_backoff = pl->pl_backoff == 0 ? 1000 :
+	/* Deaths while a back-off runs are one failed round, not many. */
+	if (pl->pl_late == 0 || now >= pl->pl_late_at) {
+		pl->pl_backoff = pl->pl_backoff == 0 ? BACKOFF_MIN_MS :
 		    pl->pl_backoff * 2;
 		if (pl->pl_backoff > BACKOFF_MAX_MS)
 			pl->pl_backoff = BACKOFF_MAX_MS;
-		pl->pl_next_spawn = now + pl->pl_backoff;
-		log_msg(LOG_L_ERR, "worker %d (pid %ld) %s right after "
-		    "starting; respawning in %lld ms", slot, (long)p->p_pid,
-		    how, (long long)pl->pl_backoff);
-	} else
-		log_msg(LOG_L_NOTICE, "worker %d (pid %ld) %s; respawning",
-		    slot, (long)p->p_pid, how);
+		pl->pl_late_at = now + pl->pl_backoff;
+	}
+	pl->pl_late++;
+	pl->pl_fails++;
+	snprintf(pl->pl_why, sizeof(pl->pl_why), "worker %d %s before it "
+	    "was ready", slot, how);
+	log_msg(LOG_L_ERR, "worker %d (pid %ld) %s before it was ready; "
+	    "respawning in %lld ms", slot, (long)p->p_pid, how,
+	    (long long)pl->pl_backoff);
 }
 
 /*
@@ -255,8 +277,36 @@ pool_counts(const struct pool *pl, const struct worker_ctx *wc, int *live,
 }
 
 /*
- * Fork what is owed: replacements for the dead (at once, unless backing
- * off), and in a fixed pool whatever brings it back to its size.
+ * A worker forked during the back-off that became ready shows that
+ * workers start again: the back-off ends, and what it held is due.
+ */
+static void
+pool_watch(struct pool *pl, const struct worker_ctx *wc)
+{
+	unsigned i;
+
+	if (pl->pl_backoff == 0 && pl->pl_fails == 0)
+		return;
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+
+		if (p->p_pid == 0 || p->p_gen != wc->wc_generation ||
+		    wc->wc_sb->sb_slot[i].ss_state == SB_STARTING)
+			continue;
+		if (p->p_probe || pl->pl_backoff == 0) {
+			pl->pl_backoff = 0;
+			pl->pl_fails = 0;
+			pl->pl_late_at = 0;
+			p->p_probe = 0;
+			return;
+		}
+	}
+}
+
+/*
+ * Fork what is owed: replacements for the dead (those held by the
+ * back-off once it has passed), and in a fixed pool whatever brings it
+ * back to its size.
  */
 void
 pool_fill(struct pool *pl, struct worker_ctx *wc, int64_t now)
@@ -266,9 +316,15 @@ pool_fill(struct pool *pl, struct worker_ctx *wc, int64_t now)
 
 	if (pl->pl_stopping || pl->pl_fatal)
 		return;
+	pool_watch(pl, wc);
+	if (pl->pl_late > 0 && now >= pl->pl_late_at) {
+		pl->pl_owed += pl->pl_late;
+		pl->pl_late = 0;
+	}
 	pool_counts(pl, wc, &live, &idle, &busy);
-	if (cf->cf_fixed && live + pl->pl_owed < cf->cf_max_workers)
-		pl->pl_owed = cf->cf_max_workers - live;
+	if (cf->cf_fixed && live + pl->pl_owed + pl->pl_late <
+	    cf->cf_max_workers)
+		pl->pl_owed = cf->cf_max_workers - live - pl->pl_late;
 	if (pl->pl_owed > cf->cf_max_workers - live)
 		pl->pl_owed = cf->cf_max_workers - live;
 	while (pl->pl_owed > 0 && now >= pl->pl_next_spawn) {
@@ -302,9 +358,6 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		pl->pl_maxed = 1;
 	} else if (busy < cf->cf_max_workers)
 		pl->pl_maxed = 0;
-	if (pl->pl_backoff > 0 && now >= pl->pl_next_spawn + YOUNG_MS &&
-	    live > 0)
-		pl->pl_backoff = 0;
 	if (cf->cf_fixed)
 		return;
 	if (idle > cf->cf_max_spare) {
@@ -323,7 +376,7 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		return;
 	}
 	if (idle >= cf->cf_min_spare || live >= cf->cf_max_workers ||
-	    now < pl->pl_next_spawn) {
+	    now < pl->pl_next_spawn || pl->pl_late > 0) {
 		pl->pl_spawn_rate = 1;
 		return;
 	}
@@ -365,7 +418,7 @@ pool_retire_old(struct pool *pl, uint32_t gen, int64_t deadline)
 		if (deadline != 0 && (p->p_deadline == 0 || deadline < p->p_deadline))
 			p->p_deadline = deadline;
 	}
-	pl->pl_owed = 0;
+	pl->pl_owed = pl->pl_late = 0;
 	pl->pl_maxed = 0;
 }
 
@@ -436,6 +489,9 @@ pool_next_event(const struct pool *pl)
 	 */
 	if (pl->pl_owed > 0 && !pl->pl_stopping && pl->pl_next_spawn > io_now())
 		t = pl->pl_next_spawn;
+	if (pl->pl_late > 0 && !pl->pl_stopping &&
+	    (t == 0 || pl->pl_late_at < t))
+		t = pl->pl_late_at;
 	for (i = 0; i < pl->pl_nslots; i++)
 		if (pl->pl_tab[i].p_pid != 0 && pl->pl_tab[i].p_deadline != 0 &&
 		    (t == 0 || pl->pl_tab[i].p_deadline < t))

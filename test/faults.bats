@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# Issue 8: the pool under faults.  Workers killed from outside, workers
+# that cannot start, restarts piled on busy workers, a master that is a
+# zombie, stalled logs, pid-file races and connections queued at a
+# graceful stop.  Every test bounds its waits and leaves nothing running.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	load pm_helper
+	PIDF="$BATS_TEST_TMPDIR/h.pid"
+}
+
+teardown() {
+	pm_teardown
+}
+
+status() { hellod -k status -C "PidFile $PIDF"; }
+
+# all_idle N: the scoreboard shows exactly N workers, all waiting.
+all_idle() {
+	status | grep -qx "Scoreboard: $(printf '%*s' "$1" '' | tr ' ' _)"
+}
+
+# kill_all_workers: SIGKILL every worker of $HELLOD_PID and wait until
+# the master has reaped them all.
+kill_all_workers() {
+	local kids k
+	kids=$(children "$HELLOD_PID")
+	kill -KILL $kids
+	for k in $kids; do
+		wait_until 5 pid_gone "$k"
+	done
+}
+
+# crash_at_start: hellod's address-space limit, set so that the master
+# runs but a worker cannot allocate the buffers for MaxLineLength 1 MiB
+# and dies before it is ready.  Not with AddressSanitizer, which needs
+# terabytes of address space.
+crash_at_start() {
+	if nm -C "$TOP/server/hellod" 2>/dev/null | grep -q __asan_init; then
+		skip "built with AddressSanitizer"
+	fi
+	CRASH_LIMIT=$((4096 * 1024))
+}
+
+@test "workers killed after they were ready are replaced at once, however young (double kill)" {
+	WORKERS=8 start_hellod -w 8 -C "PidFile $PIDF"
+	wait_until 5 all_idle 8
+	kill_all_workers
+	# The replacements are ready at once, and killed again while young.
+	wait_until 5 all_idle 8
+	kill_all_workers
+	wait_until 2 all_idle 8
+	run -0 session.py swarm "$PORT" 8
+	assert_line --index 0 'served 8 of 8'
+	[ "$(count_in "$HELLOD_ERR" 'killed by signal 9; respawning$')" -eq 16 ]
+	run ! log_has "$HELLOD_ERR" 'before it was ready'
+}
+
+@test "workers that die before they are ready are respawned with growing back-off, master idle" {
+	crash_at_start
+	local ticks0 ticks1
+	PORT=$(free_port)
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	prlimit --as="$CRASH_LIMIT" hellod -l "127.0.0.1:$PORT" -w 2 \
+	    -C 'MaxLineLength 1048576' 2>"$HELLOD_ERR" 3>&- &
+	HELLOD_PID=$!
+	wait_until 5 log_has "$HELLOD_ERR" 'respawning in 2000 ms$'
+	ticks0=$(cpu_ticks "$HELLOD_PID")
+	run -0 cat "$HELLOD_ERR"
+	assert_line --regexp '^.* master: worker [01] \(pid [0-9]+\) exited 1 before it was ready; respawning in 1000 ms$'
+	# Both workers' deaths in one round double the wait once.
+	[ "$(count_in "$HELLOD_ERR" 'respawning in 1000 ms$')" -eq 2 ]
+	wait_until 5 log_has "$HELLOD_ERR" 'respawning in 4000 ms$'
+	ticks1=$(cpu_ticks "$HELLOD_PID")
+	[ $((ticks1 - ticks0)) -lt 50 ] ||
+	    fail "master used $((ticks1 - ticks0)) ticks over the back-off"
+	# The listener stays open and queues: nothing is refused.
+	run -0 port_open "$PORT"
+}
