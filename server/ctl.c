@@ -17,6 +17,7 @@
 #include "io.h"
 
 static int	ctl_wait_gone(pid_t, int64_t);
+static int	ctl_new_serving(const struct scoreboard *, uint32_t);
 static int	ctl_wait_generation(const char *, uint32_t, int64_t);
 
 /*
@@ -113,7 +114,32 @@ ctl_wait_gone(pid_t pid, int64_t deadline)
 	return 0;
 }
 
-/* Wait until the scoreboard shows a generation other than gen. */
+/*
+ * True once the scoreboard shows a generation other than gen with a
+ * worker of its own that is ready: waiting, reading or writing.
+ */
+static int
+ctl_new_serving(const struct scoreboard *sb, uint32_t gen)
+{
+	uint32_t now = sb->sb_hdr->sh_generation;
+	unsigned i;
+	char st;
+
+	if (now == gen)
+		return 0;
+	for (i = 0; i < sb->sb_hdr->sh_nslots; i++) {
+		st = sb->sb_slot[i].ss_state;
+		if (sb->sb_slot[i].ss_generation == now && (st == SB_WAITING ||
+		    st == SB_READING || st == SB_WRITING))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Wait until a new generation serves: a restart the master had to
+ * postpone, or whose workers cannot start, has not happened yet.
+ */
 static int
 ctl_wait_generation(const char *sbfile, uint32_t gen, int64_t deadline)
 {
@@ -124,7 +150,7 @@ ctl_wait_generation(const char *sbfile, uint32_t gen, int64_t deadline)
 	if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1)
 		return 0;	/* cannot tell; the signal was sent */
 	while (io_now() < deadline) {
-		if (sb.sb_hdr->sh_generation != gen) {
+		if (ctl_new_serving(&sb, gen)) {
 			rc = 0;
 			break;
 		}

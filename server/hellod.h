@@ -27,6 +27,7 @@
 #define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
+#define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
 
 /*
  * Exit statuses of hellod itself (documented in hellod.8).
@@ -230,6 +231,8 @@ void	 pool_retire_old(struct pool *, uint32_t gen, int64_t deadline);
 void	 pool_stop(struct pool *, int graceful, int64_t deadline);
 void	 pool_deadlines(struct pool *, int64_t now);
 int64_t	 pool_next_event(const struct pool *);
+int	 pool_room(const struct pool *, const struct worker_ctx *);
+void	 pool_owe(struct pool *, int);
 int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);
 

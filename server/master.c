@@ -30,6 +30,8 @@ struct master {
 	int			 m_detached;
 	int			 m_stopping;
 	int			 m_status;
+	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
+	int			 m_postponed;	/* ... and logged as waiting */
 };
 
 static void	master_sig(int);
@@ -37,6 +39,7 @@ static int	master_signals(void);
 static int	master_listen(const struct config *, const struct config *,
 		    const int *, int *, char *, size_t);
 static void	master_restart(struct master *, int);
+static void	master_try_restart(struct master *);
 static void	master_close_listeners(struct master *);
 static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
@@ -190,11 +193,14 @@ master_restart(struct master *m, int graceful)
 	}
 	if (log_open(&ncf, m->m_detached, err, sizeof(err)) == -1)
 		log_msg(LOG_L_ERR, "keeping the old logs: %s", err);
-	if (ncf.cf_max_workers * 2 > (int)m->m_sb.sb_hdr->sh_nslots) {
+	if (ncf.cf_max_workers * SB_GENERATIONS >
+	    (int)m->m_sb.sb_hdr->sh_nslots) {
 		log_msg(LOG_L_WARN, "MaxRequestWorkers %d is more than this "
 		    "server started with room for; using %u",
-		    ncf.cf_max_workers, m->m_sb.sb_hdr->sh_nslots / 2);
-		ncf.cf_max_workers = (int)m->m_sb.sb_hdr->sh_nslots / 2;
+		    ncf.cf_max_workers,
+		    m->m_sb.sb_hdr->sh_nslots / SB_GENERATIONS);
+		ncf.cf_max_workers = (int)m->m_sb.sb_hdr->sh_nslots /
+		    SB_GENERATIONS;
 		if (ncf.cf_start_servers > ncf.cf_max_workers)
 			ncf.cf_start_servers = ncf.cf_max_workers;
 	}
@@ -209,9 +215,40 @@ master_restart(struct master *m, int graceful)
 	for (i = 0; i < ncf.cf_start_servers; i++)
 		if (pool_spawn(m->m_pool, &m->m_wc) == -1)
 			break;
+	/* The rest go into the slots of old idle workers once they leave. */
+	pool_owe(m->m_pool, ncf.cf_start_servers - i);
 	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d workers",
 	    graceful ? "graceful restart" : "restart",
 	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers);
+}
+
+/*
+ * A restart asked for (HUP or USR1) happens once the new generation has
+ * room: old workers still finishing a session keep their slots, and the
+ * new generation must not be left with none.  Until then the running
+ * generation serves on, and the error log says why, once.
+ */
+static void
+master_try_restart(struct master *m)
+{
+	int room, need = m->m_cf->cf_start_servers > 0 ?
+	    m->m_cf->cf_start_servers : 1;
+
+	room = pool_room(m->m_pool, &m->m_wc);
+	if (room < need) {
+		if (!m->m_postponed)
+			log_msg(LOG_L_WARN, "%s postponed: workers of older "
+			    "generations still finishing sessions hold the "
+			    "slots a new generation needs (%d free, %d "
+			    "needed); the current one serves on",
+			    m->m_restart == 2 ? "graceful restart" : "restart",
+			    room, need);
+		m->m_postponed = 1;
+		return;
+	}
+	master_restart(m, m->m_restart == 2);
+	m->m_restart = 0;
+	m->m_postponed = 0;
 }
 
 static void
@@ -267,8 +304,12 @@ master_setup(struct master *m, char *err, size_t errlen)
 		snprintf(err, errlen, "master setup: %s", strerror(errno));
 		return -1;
 	}
-	/* Room for a full old generation still finishing during a restart. */
-	nslots = (unsigned)m->m_cf->cf_max_workers * 2;
+	/*
+	 * Room for the current generation and for older ones still
+	 * finishing sessions after restarts, so that these never take the
+	 * new generation's places (see master_try_restart()).
+	 */
+	nslots = (unsigned)m->m_cf->cf_max_workers * SB_GENERATIONS;
 	if (sb_create(&m->m_sb, nslots, sb_path(m->m_cf->cf_pidfile, path,
 	    sizeof(path)), err, errlen) == -1)
 		return -1;
@@ -368,11 +409,12 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			m.m_stopping = 1;
 		}
 		if ((sig_hup || sig_usr1) && !m.m_stopping) {
-			int graceful = sig_usr1 && !sig_hup;
-
+			/* HUP wins over USR1: its deadline is the stricter. */
+			m.m_restart = sig_hup || m.m_restart == 1 ? 1 : 2;
 			sig_hup = sig_usr1 = 0;
-			master_restart(&m, graceful);
 		}
+		if (m.m_restart && !m.m_stopping)
+			master_try_restart(&m);
 		if (m.m_stopping && pool_live(m.m_pool) == 0)
 			break;
 		pool_deadlines(m.m_pool, now);

@@ -375,8 +375,9 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		pl->pl_spawn_rate = 1;
 		return;
 	}
+	/* While workers die before they are ready, only the back-off forks. */
 	if (idle >= cf->cf_min_spare || live >= cf->cf_max_workers ||
-	    now < pl->pl_next_spawn || pl->pl_late > 0) {
+	    now < pl->pl_next_spawn || pl->pl_backoff > 0) {
 		pl->pl_spawn_rate = 1;
 		return;
 	}
@@ -497,6 +498,37 @@ pool_next_event(const struct pool *pl)
 		    (t == 0 || pl->pl_tab[i].p_deadline < t))
 			t = pl->pl_tab[i].p_deadline;
 	return t;
+}
+
+/*
+ * How many workers of a new generation could be forked now: the free
+ * slots, plus those of idle current workers, which leave at once when
+ * a restart retires them.  Workers of older generations still finishing
+ * a session hold their slots; they never count.
+ */
+int
+pool_room(const struct pool *pl, const struct worker_ctx *wc)
+{
+	unsigned i;
+	int n = 0;
+	char st;
+
+	for (i = 0; i < pl->pl_nslots; i++) {
+		st = wc->wc_sb->sb_slot[i].ss_state;
+		if (pl->pl_tab[i].p_pid == 0 ? st == SB_OPEN :
+		    pl->pl_tab[i].p_gen == wc->wc_generation &&
+		    !pl->pl_tab[i].p_retiring && st == SB_WAITING)
+			n++;
+	}
+	return n;
+}
+
+/* Fork n more workers as soon as slots allow. */
+void
+pool_owe(struct pool *pl, int n)
+{
+	if (n > 0)
+		pl->pl_owed += n;
 }
 
 int

@@ -80,3 +80,72 @@ crash_at_start() {
 	# The listener stays open and queues: nothing is refused.
 	run -0 port_open "$PORT"
 }
+
+k() { hellod -k "$1" -C "PidFile $PIDF"; }
+
+# hold N: hold N more sessions open in the background, until released
+# by touch "$BATS_TEST_TMPDIR/go" (see test/hold.py); wait until all N
+# have their first answer.
+hold() {
+	local out="$BATS_TEST_TMPDIR/hold.$RANDOM"
+	python3 "$TOP/test/hold.py" "$PORT" "$1" --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$out" 2>&1 3>&- &
+	HOLDERS+=("$!")
+	wait_until 5 hold_in "$out" "$1"
+}
+hold_in() { [ "$(grep -c 'hello, before-' "$1")" -ge "$2" ]; }
+
+release_holders() {
+	local p
+	touch "$BATS_TEST_TMPDIR/go"
+	for p in "${HOLDERS[@]}"; do
+		wait "$p" || true
+	done
+	HOLDERS=()
+}
+
+# one_idle_worker: the scoreboard shows one waiting worker, nothing else.
+one_idle_worker() { status | grep -qx 'Scoreboard: [.]*_[.]*'; }
+
+# scoreboard_is LINE: "hellod -k status" shows this Scoreboard line.
+scoreboard_is() { status | grep -qx "Scoreboard: $1"; }
+
+@test "two graceful restarts while every worker is busy: the new generation still has its workers" {
+	HOLDERS=()
+	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
+	hold 2
+	run -0 k graceful
+	hold 2
+	run -0 k graceful
+	# Four old workers finish their sessions; two new ones wait.
+	wait_until 5 scoreboard_is 'GGGG__'
+	run -0 session.py swarm "$PORT" 2
+	assert_line --index 0 'served 2 of 2'
+	release_holders
+	wait_until 5 scoreboard_is '....__'
+}
+
+@test "a restart with no room for a new generation is postponed; the current one serves on" {
+	HOLDERS=()
+	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	hold 1
+	run -0 k graceful
+	hold 1
+	run -0 k graceful
+	hold 1
+	run -0 k graceful
+	hold 1
+	# Four slots (four generations of one worker), each busy.
+	kill -USR1 "$HELLOD_PID"
+	wait_until 5 log_has "$HELLOD_ERR" 'graceful restart postponed: .*\(0 free, 1 needed\); the current one serves on$'
+	run -0 status
+	assert_line 'Generation: 3'
+	assert_line 'Scoreboard: GGGR'
+	# Once the old sessions end, the restart happens.
+	release_holders
+	wait_until 5 one_idle_worker
+	run -0 status
+	assert_line 'Generation: 4'
+	run -0 talk "$PORT" <<<$'after\nexit'
+	assert_output $'welcome!\nhello, after!'
+}
