@@ -27,12 +27,14 @@ SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/ctl.o server/priv.o server/proxy.o server/httpreq.o \
 	  server/statustext.o
 HELLO_OBJ = client/hello.o
+BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
 HTTPGET_HDR = client/httpget.h
 TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test \
 	  test/cidr_test test/proxy_test test/status_test
-PROGS	= server/hellod client/hello client/httpget
-MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1
+PROGS	= server/hellod client/hello client/httpget client/hellobench
+MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1 \
+	  man/hellobench.1
 
 all: $(PROGS)
 
@@ -50,12 +52,15 @@ server/hellod: $(SERVER_OBJ) common/libcommon.a
 client/hello: $(HELLO_OBJ) common/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HELLO_OBJ) common/libcommon.a
 
+client/hellobench: $(BENCH_OBJ) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJ) common/libcommon.a
+
 client/httpget: $(HTTPGET_OBJ) common/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HTTPGET_OBJ) common/libcommon.a
 
 $(COMMON_OBJ): $(COMMON_HDR)
 $(SERVER_OBJ): server/hellod.h server/proxy.h server/status.h $(COMMON_HDR)
-$(HELLO_OBJ): $(COMMON_HDR)
+$(HELLO_OBJ) $(BENCH_OBJ): $(COMMON_HDR)
 $(HTTPGET_OBJ): $(HTTPGET_HDR) $(COMMON_HDR)
 
 test/lr_test: test/lr_test.c common/libcommon.a
@@ -147,7 +152,8 @@ uninstall:
 	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
 
 clean:
-	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(HTTPGET_OBJ) \
+	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(BENCH_OBJ) \
+	    $(HTTPGET_OBJ) \
 	    common/libcommon.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config \
 	    test/fuzz_proxy test/fuzz_httpreq
 

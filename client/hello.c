@@ -189,6 +189,7 @@ int
 main(int argc, char *argv[])
 {
 	static char netbuf[ANSWER_MAX + 2], inbuf[IN_MAX + 2];
+	static char bare[ADDR_HOSTMAX];
 	struct hello h;
 	const char *line;
 	char err[512];
@@ -232,14 +233,7 @@ main(int argc, char *argv[])
 		die(EX_USAGE, "too many arguments (see hello -h)");
 	h.h_host = argc > 0 ? argv[0] : "127.0.0.1";
 	h.h_port = argc > 1 ? argv[1] : "9999";
-	/* "[::1]" as nc takes it is a friendly spelling of "::1". */
-	if (h.h_host[0] == '[' && h.h_host[strlen(h.h_host) - 1] == ']') {
-		static char bare[256];
-
-		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(h.h_host) - 2,
-		    h.h_host + 1);
-		h.h_host = bare;
-	}
+	h.h_host = addr_unbracket(h.h_host, bare, sizeof(bare));
 	if (addr_port(h.h_port, err, sizeof(err)) == -1)
 		die(EX_USAGE, "%s", err);
 	h.h_prompt = !quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);

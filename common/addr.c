@@ -125,6 +125,22 @@ addr_fmt(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Return host without the brackets of "[::1]", the spelling nc and
+ * URLs use for an IPv6 literal, copied into buf; any other host is
+ * returned as it is.
+ */
+const char *
+addr_unbracket(const char *host, char *buf, size_t len)
+{
+	size_t n = strlen(host);
+
+	if (n < 2 || host[0] != '[' || host[n - 1] != ']')
+		return host;
+	snprintf(buf, len, "%.*s", (int)(n - 2), host + 1);
+	return buf;
+}
+
 /* Print a parsed address back in the form addr_parse() reads. */
 void
 addr_fmt_hp(const struct hostport *hp, char *buf, size_t len)

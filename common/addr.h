@@ -21,6 +21,7 @@ struct hostport {
 int	 addr_parse(const char *, struct hostport *, char *err, size_t errlen);
 int	 addr_port(const char *, char *err, size_t errlen);
 int	 addr_fmt(const struct sockaddr *, socklen_t, char *buf, size_t len);
+const char *addr_unbracket(const char *, char *buf, size_t len);
 void	 addr_fmt_hp(const struct hostport *, char *buf, size_t len);
 
 #endif

@@ -23,14 +23,14 @@
 #include "io.h"
 #include "net.h"
 
-static int	net_socket(int, int, int);
 static int	net_try_connect(const struct addrinfo *, int64_t);
 
 /*
  * socket() that is close-on-exec and nonblocking from birth where the
- * system allows, and by fcntl() right after where it does not.
+ * system allows, and by fcntl() right after where it does not.  Return
+ * the descriptor, or -1 with errno set.
  */
-static int
+int
 net_socket(int family, int type, int protocol)
 {
 	int fd, saved;

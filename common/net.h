@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+int	 net_socket(int family, int type, int protocol);
 int	 net_connect(const char *host, const char *port, int family,
 	    int64_t deadline, char *err, size_t errlen);
 int	 net_listen(const char *host, const char *port, int backlog,
