@@ -132,22 +132,26 @@ install: all
 	mkdir -p $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
 	mkdir -p $(DESTDIR)$(MANPREFIX)/man8
 	cp -f server/hellod $(DESTDIR)$(PREFIX)/sbin/hellod
-	cp -f client/hello client/httpget $(DESTDIR)$(PREFIX)/bin/
+	cp -f client/hello client/httpget client/hellobench \
+	    $(DESTDIR)$(PREFIX)/bin/
 	chmod 755 $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
-	    $(DESTDIR)$(PREFIX)/bin/httpget
-	cp -f man/hello.1 man/httpget.1 $(DESTDIR)$(MANPREFIX)/man1/
+	    $(DESTDIR)$(PREFIX)/bin/httpget $(DESTDIR)$(PREFIX)/bin/hellobench
+	cp -f man/hello.1 man/httpget.1 man/hellobench.1 \
+	    $(DESTDIR)$(MANPREFIX)/man1/
 	cp -f man/hellod.conf.5 $(DESTDIR)$(MANPREFIX)/man5/
 	cp -f man/hellod.8 $(DESTDIR)$(MANPREFIX)/man8/
 	chmod 644 $(DESTDIR)$(MANPREFIX)/man1/hello.1 \
 	    $(DESTDIR)$(MANPREFIX)/man1/httpget.1 \
+	    $(DESTDIR)$(MANPREFIX)/man1/hellobench.1 \
 	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
 	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
-	    $(DESTDIR)$(PREFIX)/bin/httpget
+	    $(DESTDIR)$(PREFIX)/bin/httpget $(DESTDIR)$(PREFIX)/bin/hellobench
 	rm -f $(DESTDIR)$(MANPREFIX)/man1/hello.1 \
 	    $(DESTDIR)$(MANPREFIX)/man1/httpget.1 \
+	    $(DESTDIR)$(MANPREFIX)/man1/hellobench.1 \
 	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
 	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
 

@@ -38,8 +38,8 @@ directives() {
 	    sed -n 's/^[[:space:]]*{ "\([A-Za-z]*\)",.*/\1/p'
 }
 
-@test "man/ holds hellod.8, hellod.conf.5 and hello.1" {
-	for page in hellod.8 hellod.conf.5 hello.1; do
+@test "man/ holds hellod.8, hellod.conf.5, hello.1 and hellobench.1" {
+	for page in hellod.8 hellod.conf.5 hello.1 hellobench.1; do
 		[ -f "$TOP/man/$page" ] || fail "man/$page is missing"
 	done
 }
@@ -60,7 +60,7 @@ directives() {
 
 @test "every page uses \$Mdocdate\$ and the conventional section order" {
 	for page in "$TOP"/man/hellod.8 "$TOP"/man/hellod.conf.5 \
-	    "$TOP"/man/hello.1; do
+	    "$TOP"/man/hello.1 "$TOP"/man/hellobench.1; do
 		run -0 sed -n 1p "$page"
 		assert_output '.Dd $Mdocdate$'
 	done
@@ -68,6 +68,9 @@ directives() {
 	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION SIGNALS \
 	    FILES 'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"
 	run -0 grep '^\.Sh ' "$TOP/man/hello.1"
+	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION \
+	    'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"
+	run -0 grep '^\.Sh ' "$TOP/man/hellobench.1"
 	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION \
 	    'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"
 }
@@ -82,6 +85,12 @@ directives() {
 	run -0 hello -h
 	usage=$(sed -n 1p <<<"$output" | sed 's/^usage: //' | squeeze)
 	assert_equal "$(synopsis "$TOP/man/hello.1")" "$usage"
+}
+
+@test "hellobench.1's SYNOPSIS matches hellobench -h" {
+	run -0 hellobench -h
+	usage=$(sed -n '1,2p' <<<"$output" | sed 's/^usage: //' | squeeze)
+	assert_equal "$(synopsis "$TOP/man/hellobench.1")" "$usage"
 }
 
 @test "every option of hellod -h is described in hellod.8" {
@@ -99,6 +108,15 @@ directives() {
 	for l in $letters; do
 		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hello.1" ||
 		    fail "hello.1 has no .It Fl $l"
+	done
+}
+
+@test "every option of hellobench -h is described in hellobench.1" {
+	letters=$(usage_letters hellobench)
+	[ "$(wc -w <<<"$letters")" -eq 12 ] || fail "parsed: $letters"
+	for l in $letters; do
+		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hellobench.1" ||
+		    fail "hellobench.1 has no .It Fl $l"
 	done
 }
 
@@ -133,13 +151,23 @@ directives() {
 	done
 }
 
-@test "hello.1 documents every exit status of hello.c" {
+# exit_codes_documented PROG: every EX_ code of client/PROG.c (there
+# are five) has its .It in the EXIT STATUS of man/PROG.1.
+exit_codes_documented() {
 	codes=$(sed -n 's/^#define EX_[A-Z]*[[:space:]]*\([0-9]*\).*/\1/p' \
-	    "$TOP/client/hello.c")
+	    "$TOP/client/$1.c")
 	[ "$(wc -w <<<"$codes")" -eq 5 ] || fail "parsed: $codes"
-	exit_status=$(section "$TOP/man/hello.1" 'EXIT STATUS')
+	exit_status=$(section "$TOP/man/$1.1" 'EXIT STATUS')
 	for c in $codes; do
 		grep -q "^\.It $c$" <<<"$exit_status" ||
-		    fail "hello.1 EXIT STATUS has no .It $c"
+		    fail "$1.1 EXIT STATUS has no .It $c"
 	done
+}
+
+@test "hello.1 documents every exit status of hello.c" {
+	exit_codes_documented hello
+}
+
+@test "hellobench.1 documents every exit status of hellobench.c" {
+	exit_codes_documented hellobench
 }

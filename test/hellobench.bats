@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# hellobench, the load generator: against a real hellod (counts, modes,
+# framings, IPv6, JSON), against test/fakehello.py, a server that gets
+# the protocol wrong one way per run (each error kind counted, exit 3),
+# and its usage errors (hellobench.1: 1 cannot connect, 2 usage,
+# 3 errors counted, 4 interrupted).
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	ALOG="$BATS_TEST_TMPDIR/access.log"
+	FAKE_PID=
+}
+
+teardown() {
+	stop_hellod
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+}
+
+# fake MODE: start fakehello.py in MODE and set FAKE_PORT.
+fake() {
+	local pf="$BATS_TEST_TMPDIR/fake.port"
+	python3 "$TOP/test/fakehello.py" "$1" "$pf" 3>&- &
+	FAKE_PID=$!
+	wait_until 5 [ -s "$pf" ]
+	FAKE_PORT=$(cat "$pf")
+}
+
+# log_lines: the number of sessions in the access log.
+log_lines() {
+	wc -l <"$ALOG"
+}
+
+# start_logged ARGS...: hellod with an access log that is empty once the
+# start-up probe's session has been logged.
+start_logged() {
+	start_hellod -C "CustomLog $ALOG" "$@"
+	wait_until 5 [ -s "$ALOG" ]
+	: >"$ALOG"
+}
+
+@test "session mode: -n 300 runs exactly 300 sessions, each greeting, one line, exit" {
+	start_logged -w 4
+	run -0 --separate-stderr hellobench -n 300 -c 8 127.0.0.1 "$PORT"
+	assert_line --index 0 "mode:      session, line framing, 8 connections to 127.0.0.1 port $PORT"
+	assert_line --index 1 'sessions:  300 ok, 0 failed, over 300 connections'
+	assert_line --index 3 --regexp '^rate:      [0-9]+\.[0-9] sessions/s$'
+	assert_line --index 4 --regexp '^latency:   p50 [0-9]+ us, p90 [0-9]+ us, p99 [0-9]+ us, max [0-9]+ us$'
+	assert_line --index 5 'errors:    0 (connect 0, timeout 0, closed 0, reset 0, mismatch 0)'
+	assert_equal "$stderr" ''
+	# The server saw the same: 300 sessions of one message, ended by exit.
+	wait_until 5 [ "$(log_lines)" -eq 300 ]
+	run -0 grep -c ' 1 13 25 exit$' "$ALOG"
+	assert_output 300
+}
+
+@test "persistent mode: -k -n 500 -c 5 sends 500 lines over 5 connections" {
+	start_logged -w 5
+	run -0 hellobench -k -n 500 -c 5 127.0.0.1 "$PORT"
+	assert_line --index 0 --partial 'mode:      persistent, line framing, 5 connections'
+	assert_line --index 1 'replies:   500 ok, 0 failed, over 5 connections'
+	assert_line --index 3 --regexp '^rate:      [0-9]+\.[0-9] replies/s$'
+	wait_until 5 [ "$(log_lines)" -eq 5 ]
+	# Every line answered, and every session ended by exit.
+	run -0 awk '$NF == "exit" { n += $5 } END { print n }' "$ALOG"
+	assert_output 500
+}
+
+@test "-c larger than -n opens only -n connections" {
+	start_logged -w 2
+	run -0 hellobench -n 3 -c 50 127.0.0.1 "$PORT"
+	assert_line --index 1 'sessions:  3 ok, 0 failed, over 3 connections'
+	wait_until 5 [ "$(log_lines)" -eq 3 ]
+}
+
+@test "-j prints one JSON line that python3 reads" {
+	start_hellod -w 2
+	run -0 --separate-stderr hellobench -j -n 50 -c 2 127.0.0.1 "$PORT"
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["mode"] == "session" and r["framing"] == "line", r
+assert r["host"] == "127.0.0.1" and r["port"] == int(sys.argv[2]), r
+assert r["concurrency"] == 2 and r["connections"] == 50, r
+assert r["ok"] == 50 and r["failed"] == 0 and r["stopped"] is False, r
+assert r["rate"] > 0 and r["seconds"] > 0, r
+l = r["latency_us"]
+assert 0 <= l["p50"] <= l["p90"] <= l["p99"] <= l["max"], l
+assert r["errors"] == dict(connect=0, timeout=0, closed=0, reset=0,
+    mismatch=0), r
+print("ok")' "$output" "$PORT"
+	assert_output ok
+}
+
+@test "-t 1 runs for about a second with no count" {
+	start_hellod -w 2
+	run -0 hellobench -j -t 1 -c 2 127.0.0.1 "$PORT"
+	run -0 python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["ok"] > 0 and r["failed"] == 0, r
+assert 1.0 <= r["seconds"] < 30, r
+print("ok")' "$output"
+}
+
+@test "-r against Framing raw, and -m chooses the line" {
+	start_logged -w 2 -C 'Framing raw'
+	run -0 hellobench -r -m tracy -n 20 -c 2 127.0.0.1 "$PORT"
+	assert_line --index 0 --partial 'session, raw framing'
+	assert_line --index 1 'sessions:  20 ok, 0 failed, over 20 connections'
+	# Line framing against a raw server: the greeting has no newline.
+	run -3 --separate-stderr hellobench -w 1 -n 1 -c 1 127.0.0.1 "$PORT"
+	assert_equal "$stderr" "hellobench: timeout: no greeting from 127.0.0.1 port $PORT within 1 s"
+}
+
+@test "IPv6: hellobench ::1 and [::1]" {
+	local p6
+	p6=$(free_port)
+	start_hellod -w 2 -l "[::1]:$p6"
+	run -0 hellobench -n 10 -c 2 ::1 "$p6"
+	assert_line --index 0 "mode:      session, line framing, 2 connections to ::1 port $p6"
+	assert_line --index 1 'sessions:  10 ok, 0 failed, over 10 connections'
+	run -0 hellobench -6 -k -n 10 -c 2 '[::1]' "$p6"
+	assert_line --index 1 'replies:   10 ok, 0 failed, over 2 connections'
+}
+
+@test "INT stops the run: the summary so far, exit 4" {
+	start_logged -w 2
+	hellobench -c 2 -t 60 127.0.0.1 "$PORT" >"$BATS_TEST_TMPDIR/out" 3>&- &
+	local pid=$!
+	wait_until 10 [ "$(log_lines)" -gt 0 ]
+	kill -INT "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 4
+	run -0 grep -c '^time: .*(stopped by a signal)$' "$BATS_TEST_TMPDIR/out"
+	run -0 grep -E '^sessions:  [0-9]+ ok, 0 failed' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "a wrong answer is a mismatch, counted each time, and exits 3" {
+	fake wrong
+	run -3 --separate-stderr hellobench -n 7 -c 2 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" 'hellobench: mismatch: answer: expected "hello, michael!\n", got "hallo, michael!\n"'
+	assert_line --index 1 'sessions:  0 ok, 7 failed, over 7 connections'
+	assert_line --index 5 'errors:    7 (connect 0, timeout 0, closed 0, reset 0, mismatch 7)'
+}
+
+@test "a wrong greeting is a mismatch" {
+	fake greeting
+	run -3 --separate-stderr hellobench -k -n 3 -c 1 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" 'hellobench: mismatch: greeting: expected "welcome!\n", got "welcome?\n"'
+	assert_line --index 5 'errors:    3 (connect 0, timeout 0, closed 0, reset 0, mismatch 3)'
+}
+
+@test "one byte too many after an answer is a mismatch" {
+	fake extra
+	run -3 --separate-stderr hellobench -k -n 4 -c 1 127.0.0.1 "$FAKE_PORT"
+	assert_line --index 5 --partial 'mismatch 4)'
+}
+
+@test "bytes after exit instead of the close are a mismatch" {
+	fake after
+	run -3 --separate-stderr hellobench -n 2 -c 1 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" 'hellobench: mismatch: close after exit: expected the close, got "bye\n"'
+	assert_line --index 1 'sessions:  0 ok, 2 failed, over 2 connections'
+}
+
+@test "a server that closes before answering is counted as closed" {
+	fake early
+	run -3 --separate-stderr hellobench -n 5 -c 2 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" "hellobench: closed: 127.0.0.1 port $FAKE_PORT closed the connection before the answer"
+	assert_line --index 5 'errors:    5 (connect 0, timeout 0, closed 5, reset 0, mismatch 0)'
+}
+
+@test "a reset instead of an answer is counted as reset" {
+	fake reset
+	run -3 --separate-stderr hellobench -n 3 -c 1 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" "hellobench: reset: read from 127.0.0.1 port $FAKE_PORT: Connection reset by peer"
+	assert_line --index 5 'errors:    3 (connect 0, timeout 0, closed 0, reset 3, mismatch 0)'
+}
+
+@test "a server that stalls is a timeout after -w seconds" {
+	fake stall
+	run -3 --separate-stderr hellobench -w 1 -n 2 -c 2 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" "hellobench: timeout: no answer from 127.0.0.1 port $FAKE_PORT within 1 s"
+	assert_line --index 5 'errors:    2 (connect 0, timeout 2, closed 0, reset 0, mismatch 0)'
+}
+
+@test "a server that does not close after exit is a timeout" {
+	fake noclose
+	run -3 --separate-stderr hellobench -w 1 -k -n 3 -c 1 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" "hellobench: timeout: no close after exit from 127.0.0.1 port $FAKE_PORT within 1 s"
+	# The three replies came; the error is the connection's end.
+	assert_line --index 1 'replies:   3 ok, 0 failed, over 1 connections'
+	assert_line --index 5 --partial 'errors:    1 (connect 0, timeout 1,'
+}
+
+@test "a server that goes away mid-run: refused connections are counted" {
+	fake once
+	run -3 --separate-stderr hellobench -n 4 -c 1 127.0.0.1 "$FAKE_PORT"
+	assert_equal "$stderr" "hellobench: connect: connect to 127.0.0.1 port $FAKE_PORT: Connection refused"
+	assert_line --index 1 'sessions:  1 ok, 3 failed, over 4 connections'
+	assert_line --index 5 'errors:    3 (connect 3, timeout 0, closed 0, reset 0, mismatch 0)'
+}
+
+@test "the good fake server passes: the fake itself is right" {
+	fake good
+	run -0 hellobench -n 20 -c 4 127.0.0.1 "$FAKE_PORT"
+	run -0 hellobench -k -n 20 -c 4 127.0.0.1 "$FAKE_PORT"
+}
+
+@test "no server: one line and exit 1" {
+	local p
+	p=$(free_port)
+	run -1 --separate-stderr hellobench 127.0.0.1 "$p"
+	assert_output ''
+	assert_equal "$stderr" "hellobench: connect to 127.0.0.1 port $p: Connection refused"
+}
+
+@test "usage errors: one line and exit 2" {
+	run -2 --separate-stderr hellobench -c 0
+	assert_equal "$stderr" 'hellobench: -c: bad value "0": expected 1 to 65536'
+	run -2 --separate-stderr hellobench -n 1x
+	assert_equal "$stderr" 'hellobench: -n: bad value "1x": expected 1 to 9223372036854775807'
+	run -2 --separate-stderr hellobench -t 0
+	assert_equal "$stderr" 'hellobench: -t: bad value "0": expected 1 to 86400'
+	run -2 --separate-stderr hellobench -w -1
+	assert_equal "$stderr" 'hellobench: -w: bad value "-1": expected 1 to 86400'
+	run -2 --separate-stderr hellobench -m exit
+	assert_equal "$stderr" 'hellobench: -m: "exit" ends the session; it has no answer'
+	run -2 --separate-stderr hellobench -r -m ''
+	assert_equal "$stderr" 'hellobench: -m: raw framing has no empty message'
+	run -2 --separate-stderr hellobench 127.0.0.1 99999
+	assert_equal "$stderr" 'hellobench: bad port "99999": out of range'
+	run -2 --separate-stderr hellobench a 1 2
+	assert_equal "$stderr" 'hellobench: too many arguments (see hellobench -h)'
+	run -2 --separate-stderr hellobench -x
+	assert_equal "${stderr_lines[0]}" 'hellobench: invalid option -- '"'x'"
+	assert_equal "${stderr_lines[1]}" 'usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]'
+	assert_output ''
+}
+
+@test "-h prints the usage on stdout; -V the version" {
+	run -0 --separate-stderr hellobench -h
+	assert_line --index 0 'usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]'
+	assert_equal "$stderr" ''
+	run -0 hellobench --help
+	assert_line --index 0 --partial 'usage: hellobench'
+	run -0 hellobench -V
+	assert_output --regexp '^hellobench/[0-9]+\.[0-9]+\.[0-9]+$'
+}
