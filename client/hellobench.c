@@ -99,6 +99,7 @@ struct bench {
 	int64_t		 b_wait;	/* -w, in ns */
 	const char	*b_host;
 	const char	*b_port;
+	int		 b_portnum;
 	struct sockaddr_storage b_addr;
 	socklen_t	 b_addrlen;
 	struct text	 b_greet, b_line, b_answer, b_exit;
@@ -843,9 +844,9 @@ report_json(const struct bench *b)
 	printf("{\"mode\":\"%s\",\"framing\":\"%s\",\"host\":",
 	    b->b_persist ? "persistent" : "session", b->b_raw ? "raw" : "line");
 	json_str(b->b_host);
-	printf(",\"port\":%s,\"concurrency\":%d,\"ok\":%llu,\"failed\":%llu,"
+	printf(",\"port\":%d,\"concurrency\":%d,\"ok\":%llu,\"failed\":%llu,"
 	    "\"connections\":%llu,\"seconds\":%.6f,\"rate\":%.1f,",
-	    b->b_port, b->b_conns, (unsigned long long)b->b_ok,
+	    b->b_portnum, b->b_conns, (unsigned long long)b->b_ok,
 	    (unsigned long long)b->b_failed,
 	    (unsigned long long)b->b_connections, elapsed(b), rate(b));
 	printf("\"latency_us\":{\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,"
@@ -938,7 +939,7 @@ main(int argc, char *argv[])
 	b.b_host = addr_unbracket(argc > 0 ? argv[0] : "127.0.0.1", bare,
 	    sizeof(bare));
 	b.b_port = argc > 1 ? argv[1] : "9999";
-	if (addr_port(b.b_port, err, sizeof(err)) == -1)
+	if ((b.b_portnum = addr_port(b.b_port, err, sizeof(err))) == -1)
 		die(EX_USAGE, "%s", err);
 	check_message(&b, msg);
 	if (b.b_count == 0 && b.b_secs == 0)
