@@ -30,9 +30,11 @@ fake() {
 	FAKE_PORT=$(cat "$pf")
 }
 
-# log_lines: the number of sessions in the access log.
+# log_lines OP N: the number of sessions in the access log compares so
+# to N (test's -eq, -gt...).  A function, so that wait_until counts anew
+# each time it tries.
 log_lines() {
-	wc -l <"$ALOG"
+	[ "$(wc -l <"$ALOG")" "$1" "$2" ]
 }
 
 # start_logged ARGS...: hellod with an access log that is empty once the
@@ -53,7 +55,7 @@ start_logged() {
 	assert_line --index 5 'errors:    0 (connect 0, timeout 0, closed 0, reset 0, mismatch 0)'
 	assert_equal "$stderr" ''
 	# The server saw the same: 300 sessions of one message, ended by exit.
-	wait_until 5 [ "$(log_lines)" -eq 300 ]
+	wait_until 5 log_lines -eq 300
 	run -0 grep -c ' 1 13 25 exit$' "$ALOG"
 	assert_output 300
 }
@@ -64,7 +66,7 @@ start_logged() {
 	assert_line --index 0 --partial 'mode:      persistent, line framing, 5 connections'
 	assert_line --index 1 'replies:   500 ok, 0 failed, over 5 connections'
 	assert_line --index 3 --regexp '^rate:      [0-9]+\.[0-9] replies/s$'
-	wait_until 5 [ "$(log_lines)" -eq 5 ]
+	wait_until 5 log_lines -eq 5
 	# Every line answered, and every session ended by exit.
 	run -0 awk '$NF == "exit" { n += $5 } END { print n }' "$ALOG"
 	assert_output 500
@@ -74,7 +76,7 @@ start_logged() {
 	start_logged -w 2
 	run -0 hellobench -n 3 -c 50 127.0.0.1 "$PORT"
 	assert_line --index 1 'sessions:  3 ok, 0 failed, over 3 connections'
-	wait_until 5 [ "$(log_lines)" -eq 3 ]
+	wait_until 5 log_lines -eq 3
 }
 
 @test "-j prints one JSON line that python3 reads" {
@@ -133,7 +135,7 @@ print("ok")' "$output"
 	start_logged -w 2
 	hellobench -c 2 -t 60 127.0.0.1 "$PORT" >"$BATS_TEST_TMPDIR/out" 3>&- &
 	local pid=$!
-	wait_until 10 [ "$(log_lines)" -gt 0 ]
+	wait_until 10 log_lines -gt 0
 	kill -INT "$pid"
 	local rc=0
 	wait "$pid" || rc=$?
