@@ -19,9 +19,9 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
 LDFLAGS	=
 
 COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
-	  common/cidr.o
+	  common/cidr.o common/opt.o common/num.o
 COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
-	  common/cidr.h
+	  common/cidr.h common/opt.h common/num.h
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/session.o server/scoreboard.o server/log.o \
 	  server/ctl.o server/priv.o server/proxy.o server/httpreq.o \
@@ -31,7 +31,7 @@ BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
 HTTPGET_HDR = client/httpget.h
 TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test \
-	  test/cidr_test test/proxy_test test/status_test
+	  test/cidr_test test/proxy_test test/status_test test/opt_test
 PROGS	= server/hellod client/hello client/httpget client/hellobench
 MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1 \
 	  man/hellobench.1
@@ -77,6 +77,8 @@ test/proxy_test: test/proxy_test.c server/proxy.o common/libcommon.a
 test/status_test: test/status_test.c server/httpreq.o server/statustext.o
 	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/status_test.c server/httpreq.o \
 	    server/statustext.o
+test/opt_test: test/opt_test.c common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -o $@ test/opt_test.c common/libcommon.a
 test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -Iclient -o $@ test/http_test.c client/http.o \
 	    client/url.o common/libcommon.a
@@ -110,7 +112,7 @@ fuzz:
 	    test/fuzz-corpus/proxy test/fuzz-corpus/httpreq
 	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
-	    server/config.c common/addr.c
+	    server/config.c common/addr.c common/num.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_httpreq test/fuzz_httpreq.c \
 	    server/httpreq.c

@@ -18,6 +18,8 @@
 #include "io.h"
 #include "linereader.h"
 #include "net.h"
+#include "num.h"
+#include "opt.h"
 
 #define IN_MAX		(1024 * 1024)	/* longest line read from stdin */
 #define ANSWER_MAX	(IN_MAX + 64)
@@ -29,6 +31,9 @@
 #define EX_USAGE	2
 #define EX_TIMEOUT	3	/* the server did not answer in time */
 #define EX_CLOSED	4	/* the server closed or reset the session early */
+#define EX_INPUT	5	/* standard input unreadable or a line too long */
+
+#define SYNOPSIS	"usage: hello [-46hqrV] [-w seconds] [host [port]]\n"
 
 struct hello {
 	int			 h_fd;
@@ -41,7 +46,8 @@ struct hello {
 	struct linereader	 h_in;
 };
 
-static void	usage(FILE *, int) __attribute__((__noreturn__));
+static void	usage(void) __attribute__((__noreturn__));
+static void	usage_error(const char *) __attribute__((__noreturn__));
 static void	die(int, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
 static void	receive(struct hello *, int);
@@ -49,22 +55,38 @@ static void	send_line(struct hello *, const char *, size_t);
 static void	finish(struct hello *);
 static int	parse_seconds(const char *);
 
+static const struct opt_long longopts[] = {
+	{ "help",	OPT_NOARG,	'h' },
+	{ "version",	OPT_NOARG,	'V' },
+	{ NULL,		0,		0 }
+};
+
+/* -h, --help: the whole help on standard output. */
 static void
-usage(FILE *fp, int status)
+usage(void)
 {
-	fprintf(fp,
-"usage: hello [-46hqrV] [-w seconds] [host [port]]\n"
-"  -4, -6      use IPv4 or IPv6 only\n"
-"  -h          print this help and exit\n"
-"  -q          no prompt, even on a terminal\n"
-"  -r          raw framing: messages without newlines\n"
-"  -V          print the version and exit\n"
-"  -w seconds  wait at most this long to connect and for each answer\n"
-"              (default 30)\n"
+	printf(SYNOPSIS
+"  -4, -6         use IPv4 or IPv6 only\n"
+"  -h, --help     print this help and exit\n"
+"  -q             no prompt, even on a terminal\n"
+"  -r             raw framing: messages without newlines\n"
+"  -V, --version  print the version and exit\n"
+"  -w seconds     wait at most this long to connect and for each answer\n"
+"                 (default 30)\n"
 "host and port default to 127.0.0.1 and 9999.\n"
+"Options may follow the operands; -- ends them.\n"
 "Exit status: 0 ok, 1 cannot connect, 2 usage, 3 timeout,\n"
-"4 the server closed the connection early.\n");
-	exit(status);
+"4 the server closed the connection early, 5 standard input failed.\n");
+	exit(EX_OK);
+}
+
+/* A usage error: why, the synopsis, and where the help is. */
+static void
+usage_error(const char *why)
+{
+	fprintf(stderr, "hello: %s\n" SYNOPSIS
+	    "Try 'hello -h' for more information.\n", why);
+	exit(EX_USAGE);
 }
 
 static void
@@ -84,14 +106,14 @@ die(int status, const char *fmt, ...)
 static int
 parse_seconds(const char *s)
 {
-	char *end;
-	long v;
+	char err[300];
+	long long v;
+	int rc;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE || v < 1 || v > 86400)
-		die(EX_USAGE, "-w: bad value \"%s\": expected 1 to 86400 seconds",
-		    s);
+	if ((rc = num_parse(s, 1, 86400, &v)) != NUM_OK) {
+		num_error(err, sizeof(err), rc, "-w", s, 1, 86400);
+		usage_error(err);
+	}
 	return (int)v;
 }
 
@@ -191,6 +213,7 @@ main(int argc, char *argv[])
 	static char netbuf[ANSWER_MAX + 2], inbuf[IN_MAX + 2];
 	static char bare[ADDR_HOSTMAX];
 	struct hello h;
+	struct opt o;
 	const char *line;
 	char err[512];
 	size_t len;
@@ -199,9 +222,8 @@ main(int argc, char *argv[])
 	memset(&h, 0, sizeof(h));
 	h.h_wait_ms = 30000;
 	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1 && strcmp(argv[1], "--help") == 0)
-		usage(stdout, EX_OK);
-	while ((ch = getopt(argc, argv, "46hqrVw:")) != -1) {
+	opt_init(&o, argc, argv);
+	while ((ch = opt_next(&o, "46hqrVw:", longopts)) != -1) {
 		switch (ch) {
 		case '4':
 			family = AF_INET;
@@ -210,7 +232,7 @@ main(int argc, char *argv[])
 			family = AF_INET6;
 			break;
 		case 'h':
-			usage(stdout, EX_OK);
+			usage();
 		case 'q':
 			quiet = 1;
 			break;
@@ -218,19 +240,22 @@ main(int argc, char *argv[])
 			h.h_raw = 1;
 			break;
 		case 'V':
-			printf("hello/%s\n", VERSION);
+			printf("hello %s\n", VERSION);
 			return EX_OK;
 		case 'w':
-			h.h_wait_ms = (int64_t)parse_seconds(optarg) * 1000;
+			h.h_wait_ms = (int64_t)parse_seconds(o.o_arg) * 1000;
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			usage_error(o.o_err);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 2)
-		die(EX_USAGE, "too many arguments (see hello -h)");
+	argc = o.o_nargs;
+	argv = o.o_args;
+	if (argc > 2) {
+		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
+		    argv[2]);
+		usage_error(err);
+	}
 	h.h_host = argc > 0 ? argv[0] : "127.0.0.1";
 	h.h_port = argc > 1 ? argv[1] : "9999";
 	h.h_host = addr_unbracket(h.h_host, bare, sizeof(bare));
@@ -260,9 +285,9 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (st == LR_TOOLONG)
-			die(EX_USAGE, "input line longer than %d bytes", IN_MAX);
+			die(EX_INPUT, "input line longer than %d bytes", IN_MAX);
 		if (st == LR_ERROR)
-			die(EX_USAGE, "standard input: %s", strerror(errno));
+			die(EX_INPUT, "standard input: %s", strerror(errno));
 		if (len == 4 && memcmp(line, "exit", 4) == 0)
 			break;
 		/* Raw framing has no empty message: nothing would arrive. */

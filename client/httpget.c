@@ -20,6 +20,8 @@
 
 #include "io.h"
 #include "net.h"
+#include "num.h"
+#include "opt.h"
 #include "httpget.h"
 
 #define MAXHEADERS	64		/* -H options */
@@ -36,6 +38,8 @@ struct options {
 	int		 op_force;
 	int		 op_head;
 	int		 op_quiet;
+	int		 op_binary;	/* --binary */
+	int		 op_trust_names; /* --trust-server-names */
 	long		 op_maxredirs;
 	int64_t		 op_timeout;	/* ms, or -1 for none */
 	const char	*op_timeout_arg;
@@ -54,6 +58,8 @@ struct fetch {
 	char		 f_status[128];	/* "404 Not Found" */
 	char		 f_location[HTTP_LINEMAX + 1];
 	int		 f_hasloc;
+	char		 f_ctype[128];	/* Content-Type, cut, or "" */
+	int		 f_sniff;	/* refuse a NUL on the way to a tty */
 	struct output	 f_out;
 	int		 f_outopen;
 	struct progress	 f_pr;
@@ -64,10 +70,10 @@ struct fetch {
 static volatile sig_atomic_t got_signal;
 static struct fetch fetch;
 
-static _Noreturn void usage(FILE *, int);
+static _Noreturn void usage(void);
+static _Noreturn void usage_error(const char *);
 static void	fail(const char *, const char *);
-static char   **long_options(int, char **);
-static void	parse_options(int, char **, struct options *);
+static const char *parse_options(int, char **, struct options *);
 static int	has_ctl(const char *);
 static int	check_header(const char *);
 static int	is_header(const char *, const char *);
@@ -81,6 +87,8 @@ static void	hdr_write(struct fetch *, const char *, size_t);
 static int	hdr_check(struct fetch *);
 static int	head_end(struct fetch *);
 static int	body_start(struct fetch *);
+static int	text_type(const char *);
+static int	binary_guard(struct fetch *);
 static int	finish(struct fetch *);
 static int	error_event(struct fetch *);
 static int	follow(struct fetch *, long *);
@@ -90,13 +98,31 @@ static void	die_of_signal(struct fetch *);
 static void	std_fds(void);
 
 
+#define SYNOPSIS \
+	"usage: httpget [-fhIqV] [--binary] [--trust-server-names] [-A agent]\n" \
+	"               [-H header] [-m max-redirs] [-o file] [-T seconds] URL\n"
+
+/* Long options with no letter of their own. */
+#define OPT_BINARY	256
+#define OPT_TRUST	257
+
+static const struct opt_long longopts[] = {
+	{ "binary",		OPT_NOARG,	OPT_BINARY },
+	{ "help",		OPT_NOARG,	'h' },
+	{ "max-redirs",		OPT_ARG,	'm' },
+	{ "trust-server-names",	OPT_NOARG,	OPT_TRUST },
+	{ "version",		OPT_NOARG,	'V' },
+	{ NULL,			0,		0 }
+};
+
+/* -h, --help: the whole help on standard output. */
 static _Noreturn void
-usage(FILE *fp, int status)
+usage(void)
 {
-	fprintf(fp,
-	    "usage: httpget [-fhIqV] [-A agent] [-H header] [-m max-redirs]\n"
-	    "               [-o file] [-T seconds] URL\n"
+	printf(SYNOPSIS
 	    "  -A agent        User-Agent (default httpget/%s)\n"
+	    "  --binary        with -o -, write a binary body to a terminal"
+	    " too\n"
 	    "  -f              overwrite an existing file\n"
 	    "  -H 'Name: value'  add a request header (repeatable)\n"
 	    "  -h, --help      print this help and exit\n"
@@ -105,10 +131,25 @@ usage(FILE *fp, int status)
 	    " 0: none)\n"
 	    "  -o file         save the body to file (- for standard output)\n"
 	    "  -q              print no headers and no progress\n"
-	    "  -T seconds      connect and read timeout (default 60,"
-	    " 0: none)\n"
-	    "  -V              print the version and exit\n", VERSION);
-	exit(status);
+	    "  -T seconds      connect, send and read timeout"
+	    " (default 60, 0: none)\n"
+	    "  --trust-server-names  name the file after the last redirect's"
+	    " URL\n"
+	    "  -V, --version   print the version and exit\n"
+	    "The file is named after the URL as typed (index.html for /).\n"
+	    "Options may follow the URL; -- ends them.\n"
+	    "Exit status: 0 ok, 1 generic, 2 usage, 3 file I/O, 4 network,\n"
+	    "7 protocol error, 8 server error response.\n", VERSION);
+	exit(EX_OK);
+}
+
+/* A usage error: why, the synopsis, and where the help is. */
+static _Noreturn void
+usage_error(const char *why)
+{
+	fprintf(stderr, "httpget: %s\n" SYNOPSIS
+	    "Try 'httpget -h' for more information.\n", why);
+	exit(EX_USAGE);
 }
 
 /*
@@ -121,47 +162,6 @@ fail(const char *what, const char *why)
 	prog_end(&fetch.f_pr);
 	fflush(stdout);
 	fprintf(stderr, "httpget: %s: %s\n", what, why);
-}
-
-/*
- * getopt() has no long options: rewrite --help, --version and
- * --max-redirs[=N] as their short forms, in a copy of argv.
- */
-static char **
-long_options(int argc, char **argv)
-{
-	static char mbuf[64];
-	char **nv;
-	int i;
-
-	if ((nv = calloc((size_t)argc + 1, sizeof(*nv))) == NULL) {
-		perror("httpget");
-		exit(EX_GENERIC);
-	}
-	for (i = 0; i < argc; i++) {
-		nv[i] = argv[i];
-		if (i == 0 || strncmp(argv[i], "--", 2) != 0)
-			continue;
-		if (strcmp(argv[i], "--") == 0) {
-			for (; i < argc; i++)
-				nv[i] = argv[i];
-			break;
-		}
-		if (strcmp(argv[i], "--help") == 0)
-			nv[i] = "-h";
-		else if (strcmp(argv[i], "--version") == 0)
-			nv[i] = "-V";
-		else if (strcmp(argv[i], "--max-redirs") == 0)
-			nv[i] = "-m";
-		else if (strncmp(argv[i], "--max-redirs=", 13) == 0) {
-			snprintf(mbuf, sizeof(mbuf), "-m%s", argv[i] + 13);
-			nv[i] = mbuf;
-		} else {
-			fprintf(stderr, "httpget: unknown option %s\n", argv[i]);
-			usage(stderr, EX_USAGE);
-		}
-	}
-	return nv;
 }
 
 /*
@@ -189,76 +189,99 @@ check_header(const char *h)
 	    "0123456789!#$%&'*+-.^_`|~") == n ? 0 : -1;
 }
 
-static void
+/*
+ * Read the options, anywhere on the command line, into op; return the
+ * URL.  Every mistake is a usage error (exit 2).
+ */
+static const char *
 parse_options(int argc, char **argv, struct options *op)
 {
-	char *end;
+	char err[300], *end;
+	long long v;
 	double t;
-	int c;
+	struct opt o;
+	int c, rc;
 
 	memset(op, 0, sizeof(*op));
 	op->op_maxredirs = 20;
 	op->op_timeout = 60000;
 	op->op_timeout_arg = "60";
-	while ((c = getopt(argc, argv, "A:fH:hIm:o:qT:V")) != -1) {
+	opt_init(&o, argc, argv);
+	while ((c = opt_next(&o, "A:fH:hIm:o:qT:V", longopts)) != -1) {
 		switch (c) {
 		case 'A':
-			if (has_ctl(optarg))
-				goto bad;
-			op->op_agent = optarg;
+			if (has_ctl(o.o_arg))
+				usage_error("-A: control character in the"
+				    " User-Agent");
+			op->op_agent = o.o_arg;
+			break;
+		case OPT_BINARY:
+			op->op_binary = 1;
 			break;
 		case 'f':
 			op->op_force = 1;
 			break;
 		case 'H':
-			if (check_header(optarg) == -1) {
-				fprintf(stderr, "httpget: bad header \"%s\""
-				    " (want 'Name: value')\n", optarg);
-				exit(EX_USAGE);
+			if (check_header(o.o_arg) == -1) {
+				snprintf(err, sizeof(err), "bad header \"%.200s\""
+				    " (want 'Name: value')", o.o_arg);
+				usage_error(err);
 			}
 			if (op->op_nheaders == MAXHEADERS)
-				goto bad;
-			op->op_headers[op->op_nheaders++] = optarg;
+				usage_error("more than 64 -H options");
+			op->op_headers[op->op_nheaders++] = o.o_arg;
 			break;
 		case 'h':
-			usage(stdout, EX_OK);
+			usage();
 		case 'I':
 			op->op_head = 1;
 			break;
 		case 'm':
-			errno = 0;
-			op->op_maxredirs = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg ||
-			    op->op_maxredirs < 0 || op->op_maxredirs > 1000000)
-				goto bad;
+			if ((rc = num_parse(o.o_arg, 0, 1000000, &v)) != NUM_OK) {
+				num_error(err, sizeof(err), rc, "-m", o.o_arg, 0,
+				    1000000);
+				usage_error(err);
+			}
+			op->op_maxredirs = (long)v;
 			break;
 		case 'o':
-			op->op_output = optarg;
+			op->op_output = o.o_arg;
 			break;
 		case 'q':
 			op->op_quiet = 1;
 			break;
 		case 'T':
-			t = strtod(optarg, &end);
-			if (*end != '\0' || end == optarg || !(t >= 0) ||
-			    t > 1e6)
-				goto bad;
+			t = strtod(o.o_arg, &end);
+			if (*end != '\0' || end == o.o_arg || !(t >= 0) ||
+			    t > 1e6) {
+				snprintf(err, sizeof(err), "-T: bad value "
+				    "\"%.200s\": expected 0 to 1000000 seconds",
+				    o.o_arg);
+				usage_error(err);
+			}
 			/* Round up: -T 0.0001 must not mean "no time at all". */
 			op->op_timeout = t == 0 ? -1 :
 			    (int64_t)(t * 1000 + 0.999);
-			op->op_timeout_arg = optarg;
+			op->op_timeout_arg = o.o_arg;
+			break;
+		case OPT_TRUST:
+			op->op_trust_names = 1;
 			break;
 		case 'V':
 			printf("httpget %s\n", VERSION);
 			exit(EX_OK);
 		default:
-			usage(stderr, EX_USAGE);
+			usage_error(o.o_err);
 		}
 	}
-	return;
-bad:
-	fprintf(stderr, "httpget: bad value for -%c: \"%s\"\n", c, optarg);
-	exit(EX_USAGE);
+	if (o.o_nargs == 0)
+		usage_error("missing URL");
+	if (o.o_nargs > 1) {
+		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
+		    o.o_args[1]);
+		usage_error(err);
+	}
+	return o.o_args[0];
 }
 
 /* Return 1 when header h ("Name: value") is named name. */
@@ -385,8 +408,56 @@ die_of_signal(struct fetch *f)
 }
 
 /*
+ * Return 1 when the media type t is text a terminal can show: any text
+ * type,
+ * JSON, XML, JavaScript, and any "+json" or "+xml" type.
+ */
+static int
+text_type(const char *t)
+{
+	static const char *const texts[] = {
+		"application/json", "application/xml", "application/javascript",
+		"application/ecmascript"
+	};
+	size_t n = strcspn(t, "; \t"), i;
+
+	if (strncasecmp(t, "text/", 5) == 0)
+		return 1;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (n == strlen(texts[i]) && strncasecmp(t, texts[i], n) == 0)
+			return 1;
+	return (n > 5 && strncasecmp(t + n - 5, "+json", 5) == 0) ||
+	    (n > 4 && strncasecmp(t + n - 4, "+xml", 4) == 0);
+}
+
+/*
+ * With -o - on a terminal, as curl does, refuse a body that is not text
+ * unless --binary asks for it: a declared non-text type now, or (with
+ * no Content-Type) a NUL byte when it comes.  Return 0, or -1 once
+ * reported.
+ */
+static int
+binary_guard(struct fetch *f)
+{
+	if (f->f_opt->op_binary || !f->f_out.o_stdout ||
+	    !isatty(STDOUT_FILENO))
+		return 0;
+	if (f->f_ctype[0] == '\0') {
+		f->f_sniff = 1;
+		return 0;
+	}
+	if (text_type(f->f_ctype))
+		return 0;
+	snprintf(f->f_err, sizeof(f->f_err), "not writing a binary body (%s) "
+	    "to a terminal (--binary writes it anyway)", f->f_ctype);
+	fail(f->f_name, f->f_err);
+	return -1;
+}
+
+/*
  * Start saving a 2xx body: pick the file, refuse to replace an existing
- * one unless allowed, create the temporary file.
+ * one unless allowed, create the temporary file.  The name comes from
+ * the URL as typed, never from a redirect unless --trust-server-names.
  */
 static int
 body_start(struct fetch *f)
@@ -396,8 +467,10 @@ body_start(struct fetch *f)
 	const char *path = op->op_output;
 	struct http_parser *hp = &f->f_hp;
 
+	f->f_sniff = 0;
 	if (path == NULL) {
-		url_filename(&f->f_url, name, sizeof(name));
+		url_filename(op->op_trust_names ? &f->f_url : &f->f_first,
+		    name, sizeof(name));
 		path = name;
 	}
 	if (out_open(&f->f_out, path, op->op_force || op->op_output != NULL,
@@ -406,6 +479,10 @@ body_start(struct fetch *f)
 		return EX_FILEIO;
 	}
 	f->f_outopen = 1;
+	if (binary_guard(f) == -1)
+		return EX_FILEIO;
+	if (!op->op_quiet && !f->f_out.o_stdout)
+		fprintf(stderr, "Saving to '%s'\n", path);
 	f->f_out.o_intr = &got_signal;
 	catch_signals();
 	prog_start(&f->f_pr, !op->op_quiet && isatty(STDERR_FILENO),
@@ -508,6 +585,7 @@ handle_event(struct fetch *f, const struct http_event *ev)
 	switch (ev->he_type) {
 	case HTTP_EV_STATUS:
 		f->f_hasloc = 0;
+		f->f_ctype[0] = '\0';
 		snprintf(f->f_status, sizeof(f->f_status), "%.*s",
 		    ev->he_len > 9 ? (int)(ev->he_len - 9) : 0, ev->he_data + 9);
 		/* FALLTHROUGH */
@@ -520,10 +598,20 @@ handle_event(struct fetch *f, const struct http_event *ev)
 			f->f_location[ev->he_valuelen] = '\0';
 			f->f_hasloc = 1;
 		}
+		if (ev->he_type == HTTP_EV_HEADER && f->f_ctype[0] == '\0' &&
+		    ev->he_namelen == 12 &&
+		    strncasecmp(ev->he_name, "Content-Type", 12) == 0)
+			snprintf(f->f_ctype, sizeof(f->f_ctype), "%.*s",
+			    (int)ev->he_valuelen, ev->he_value);
 		return FETCH_MORE;
 	case HTTP_EV_HEAD_END:
 		return head_end(f);
 	case HTTP_EV_BODY:
+		if (f->f_sniff && memchr(ev->he_data, '\0', ev->he_len) != NULL) {
+			fail(f->f_name, "not writing a binary body to a "
+			    "terminal (--binary writes it anyway)");
+			return EX_FILEIO;
+		}
 		if (out_write(&f->f_out, ev->he_data, ev->he_len, f->f_err,
 		    sizeof(f->f_err)) == -1) {
 			if (got_signal)
@@ -703,21 +791,18 @@ main(int argc, char *argv[])
 {
 	struct options op;
 	struct fetch *f = &fetch;
+	const char *url;
 	long redirs = 0;
 	int rc;
 
 	std_fds();
 	(void)signal(SIGPIPE, SIG_IGN);
-	argv = long_options(argc, argv);
-	parse_options(argc, argv, &op);
-	if (optind != argc - 1)
-		usage(stderr, EX_USAGE);
+	url = parse_options(argc, argv, &op);
 	f->f_opt = &op;
 	f->f_fd = -1;
-	if ((rc = url_parse(argv[optind], &f->f_url, f->f_err,
+	if ((rc = url_parse(url, &f->f_url, f->f_err,
 	    sizeof(f->f_err))) != 0) {
-		fail(argv[optind], f->f_err);
-		free(argv);
+		fail(url, f->f_err);
 		return rc == -2 ? EX_GENERIC : EX_USAGE;
 	}
 	f->f_first = f->f_url;
@@ -727,7 +812,6 @@ main(int argc, char *argv[])
 	while ((rc = fetch_once(f)) == FETCH_REDIRECT)
 		if ((rc = follow(f, &redirs)) != FETCH_MORE)
 			break;
-	free(argv);
 	if (fflush(stdout) == EOF && rc == EX_OK) {
 		fail("write to standard output", strerror(errno));
 		rc = EX_FILEIO;

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "httpget.h"
+#include "num.h"
 
 /* Longest local file name taken from a URL (NAME_MAX on most systems). */
 #define URL_NAMEMAX	255
@@ -66,7 +67,7 @@ url_authority(const char *s, size_t n, struct url *u, char *err,
 	const char *port = NULL, *end = s + n;
 	struct in6_addr a6;
 	size_t hl, i;
-	long pv = 80;
+	long long pv = 80;
 
 	if (memchr(s, '@', n) != NULL) {
 		snprintf(err, errlen, "user names in URLs are not supported");
@@ -101,21 +102,16 @@ url_authority(const char *s, size_t n, struct url *u, char *err,
 		if (colon != NULL)
 			port = colon + 1;
 	}
-	if (port != NULL && port < end) {
-		for (pv = 0; port < end; port++) {
-			if (*port < '0' || *port > '9' || pv > 65535)
-				goto badport;
-			pv = pv * 10 + (*port - '0');
-		}
-		if (pv < 1 || pv > 65535)
-			goto badport;
-	}
-	snprintf(u->u_port, sizeof(u->u_port), "%ld", pv);
+	/* Digits only: "-80" or "+80" is no port. */
+	if (port != NULL && port < end && (*port == '-' ||
+	    num_parse_n(port, (size_t)(end - port), 1, 65535, &pv) != NUM_OK))
+		goto badport;
+	snprintf(u->u_port, sizeof(u->u_port), "%lld", pv);
 	snprintf(u->u_hosthdr, sizeof(u->u_hosthdr),
 	    strchr(u->u_host, ':') ? "[%s]" : "%s", u->u_host);
 	if (pv != 80) {
 		hl = strlen(u->u_hosthdr);
-		snprintf(u->u_hosthdr + hl, sizeof(u->u_hosthdr) - hl, ":%ld",
+		snprintf(u->u_hosthdr + hl, sizeof(u->u_hosthdr) - hl, ":%lld",
 		    pv);
 	}
 	return 0;
@@ -308,7 +304,9 @@ url_resolve(const struct url *base, const char *ref, char *out,
  * Write the local file name for u into buf: the last path segment,
  * percent-decoded, or "index.html" when it is empty.  A decoded '/' or
  * control byte becomes '_' and "." and ".." become "index.html", so the
- * name always stays in the current directory.
+ * name always stays in the current directory.  A leading '.' becomes
+ * '_' too: a server must not get to write ".bashrc" or ".ssh" (wget's
+ * CVE-2010-2252), even through a URL the user typed.
  */
 void
 url_filename(const struct url *u, char *buf, size_t len)
@@ -334,4 +332,6 @@ url_filename(const struct url *u, char *buf, size_t len)
 	buf[o] = '\0';
 	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0)
 		snprintf(buf, len, "index.html");
+	else if (buf[0] == '.')
+		buf[0] = '_';
 }

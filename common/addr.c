@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "num.h"
 
 /*
  * Check that s is a decimal port from 1 to 65535.  Return the port, or
@@ -21,23 +22,16 @@
 int
 addr_port(const char *s, char *err, size_t errlen)
 {
-	long v = 0;
-	const char *p;
+	long long v;
+	int rc;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing port");
 		return -1;
 	}
-	for (p = s; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9') {
-			snprintf(err, errlen, "bad port \"%s\": not a number", s);
-			return -1;
-		}
-		if (v <= 65535)
-			v = v * 10 + (*p - '0');
-	}
-	if (v < 1 || v > 65535) {
-		snprintf(err, errlen, "bad port \"%s\": out of range", s);
+	if ((rc = num_parse(s, 1, 65535, &v)) != NUM_OK) {
+		snprintf(err, errlen, "bad port \"%s\": %s", s,
+		    rc == NUM_BAD ? "not a number" : "out of range");
 		return -1;
 	}
 	return (int)v;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "hellod.h"
+#include "num.h"
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL };
 
@@ -81,22 +82,15 @@ static int
 cf_number(const struct directive *d, const char *value, long *out,
     char *err, size_t errlen)
 {
-	char *end;
-	long v;
+	long long v;
+	int rc;
 
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (end == value || *end != '\0' || isspace((unsigned char)*value)) {
-		snprintf(err, errlen, "%s: bad value \"%s\": not a number",
-		    d->d_name, value);
+	if ((rc = num_parse(value, d->d_min, d->d_max, &v)) != NUM_OK) {
+		num_error(err, errlen, rc, d->d_name, value, d->d_min,
+		    d->d_max);
 		return -1;
 	}
-	if (errno == ERANGE || v < d->d_min || v > d->d_max) {
-		snprintf(err, errlen, "%s: bad value \"%s\": out of range "
-		    "(%ld to %ld)", d->d_name, value, d->d_min, d->d_max);
-		return -1;
-	}
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 

@@ -16,6 +16,23 @@
 #include "hellod.h"
 #include "io.h"
 
+/*
+ * The -k words, in one table: main.c accepts exactly these, and
+ * ctl_command() acts on them.  sig 0 means no signal ("start" is done
+ * by main.c, "status" reads the scoreboard).
+ */
+static const struct {
+	const char	*cw_word;
+	int		 cw_sig;
+} ctl_words[] = {
+	{ "start",		0 },
+	{ "stop",		SIGTERM },
+	{ "restart",		SIGHUP },
+	{ "graceful",		SIGUSR1 },
+	{ "graceful-stop",	SIGWINCH },
+	{ "status",		0 },
+};
+
 static int	ctl_wait_gone(pid_t, int64_t);
 static int	ctl_new_serving(const struct scoreboard *, uint32_t);
 static int	ctl_wait_generation(const char *, uint32_t, int64_t);
@@ -160,6 +177,18 @@ ctl_wait_generation(const char *sbfile, uint32_t gen, int64_t deadline)
 	return rc;
 }
 
+/* Return the index of -k word in ctl_words[], or -1 when unknown. */
+int
+ctl_lookup(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_words) / sizeof(ctl_words[0]); i++)
+		if (strcmp(word, ctl_words[i].cw_word) == 0)
+			return (int)i;
+	return -1;
+}
+
 /*
  * hellod -k WORD: signal the master named by the PidFile and wait until
  * the command has taken effect (the master gone, or a new generation),
@@ -168,20 +197,17 @@ ctl_wait_generation(const char *sbfile, uint32_t gen, int64_t deadline)
 int
 ctl_command(const struct config *cf, const char *word)
 {
-	static const struct { const char *w; int sig; } cmds[] = {
-		{ "stop", SIGTERM }, { "restart", SIGHUP },
-		{ "graceful", SIGUSR1 }, { "graceful-stop", SIGWINCH },
-		{ "status", 0 }
-	};
 	char sbfile[MAX_PATH + 16], err[256];
 	struct scoreboard sb;
 	uint32_t gen = 0;
-	size_t i;
+	int i, sig;
 	pid_t pid;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(word, cmds[i].w) == 0)
-			break;
+	if ((i = ctl_lookup(word)) == -1 || strcmp(word, "start") == 0) {
+		fprintf(stderr, "hellod: -k %s: not a control command\n", word);
+		return EXIT_CONFIG;
+	}
+	sig = ctl_words[i].cw_sig;
 	if (cf->cf_pidfile[0] == '\0') {
 		fprintf(stderr, "hellod: -k %s needs a PidFile\n", word);
 		return EXIT_CONFIG;
@@ -192,12 +218,12 @@ ctl_command(const struct config *cf, const char *word)
 		return EXIT_NOTRUNNING;
 	}
 	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
-	if (cmds[i].sig == 0 || cmds[i].sig == SIGHUP || cmds[i].sig == SIGUSR1) {
+	if (sig == 0 || sig == SIGHUP || sig == SIGUSR1) {
 		if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
 			fprintf(stderr, "hellod: %s\n", err);
 			return EXIT_NOTRUNNING;
 		}
-		if (cmds[i].sig == 0) {
+		if (sig == 0) {
 			sb_status(&sb, stdout);
 			sb_destroy(&sb, NULL);
 			return fflush(stdout) == 0 ? 0 : 1;
@@ -205,12 +231,12 @@ ctl_command(const struct config *cf, const char *word)
 		gen = sb.sb_hdr->sh_generation;
 		sb_destroy(&sb, NULL);
 	}
-	if (kill(pid, cmds[i].sig) == -1) {
+	if (kill(pid, sig) == -1) {
 		fprintf(stderr, "hellod: kill %ld: %s\n", (long)pid,
 		    strerror(errno));
 		return EXIT_NOTRUNNING;
 	}
-	if (cmds[i].sig == SIGHUP || cmds[i].sig == SIGUSR1) {
+	if (sig == SIGHUP || sig == SIGUSR1) {
 		if (ctl_wait_generation(sbfile, gen, io_deadline(10000)) == -1) {
 			fprintf(stderr, "hellod: server (pid %ld) did not "
 			    "restart; its error log says why\n", (long)pid);

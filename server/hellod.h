@@ -254,6 +254,7 @@ int	 pid_lock(const char *path, char *err, size_t errlen);
 int	 pid_write(int fd, pid_t);
 void	 pid_remove(int fd, const char *path);
 pid_t	 pid_running(const char *path);
+int	 ctl_lookup(const char *word);
 int	 ctl_command(const struct config *, const char *word);
 
 #endif

@@ -17,41 +17,70 @@
 
 #include "hellod.h"
 #include "io.h"
+#include "num.h"
+#include "opt.h"
 
-static void	usage(FILE *, int) __attribute__((__noreturn__));
+#define SYNOPSIS \
+"usage: hellod [-dhtV] [-C 'directive value'] [-f file]\n" \
+"              [-k start|stop|restart|graceful|graceful-stop|status]\n" \
+"              [-l addr:port] [-w workers]\n"
+
+/* What the command line asks for, besides its directives. */
+struct options {
+	struct cmdline	 op_cl;
+	const char	*op_file;	/* -f, or NULL */
+	const char	*op_kword;	/* -k, or NULL */
+	int		 op_daemonize;	/* -d */
+	int		 op_test;	/* -t */
+};
+
+static void	usage(void) __attribute__((__noreturn__));
+static void	usage_error(const char *) __attribute__((__noreturn__));
 static void	die(int, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
+static void	parse_options(int, char **, struct options *);
+static void	add_directive(struct options *, int, const char *);
 static int	parse_workers(const char *);
 static int	detach(void);
 static int	start(struct config *, const struct cmdline *, int);
 
-static const char *kwords[] = {
-	"start", "stop", "restart", "graceful", "graceful-stop", "status"
+static const struct opt_long longopts[] = {
+	{ "help",	OPT_NOARG,	'h' },
+	{ "version",	OPT_NOARG,	'V' },
+	{ NULL,		0,		0 }
 };
 
+/* -h, --help: the whole help on standard output. */
 static void
-usage(FILE *fp, int status)
+usage(void)
 {
-	fprintf(fp,
-"usage: hellod [-dhtV] [-C 'directive value'] [-f file]\n"
-"              [-k start|stop|restart|graceful|graceful-stop|status]\n"
-"              [-l addr:port] [-w workers]\n"
+	printf(SYNOPSIS
 "  -C 'Name value'  set a directive; wins over the file (repeatable)\n"
 "  -d               detach and run as a daemon\n"
 "  -f file          read directives from file\n"
-"  -h               print this help and exit\n"
+"  -h, --help       print this help and exit\n"
 "  -k word          signal the server named by PidFile, or print its status\n"
 "  -l addr:port     listen on addr:port, [v6addr]:port or *:port (repeatable;\n"
 "                   default 127.0.0.1:9999)\n"
 "  -t               check the configuration and exit\n"
-"  -V               print the version and exit\n"
+"  -V, --version    print the version and exit\n"
 "  -w workers       run exactly this many workers (default: 5 to start,\n"
 "                   growing as needed)\n"
+"Options may come in any order; -- ends them.\n"
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
 "WINCH graceful stop.  Exit status: 0 ok, 1 usage or configuration error,\n"
 "2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
 "5 the server did not do as -k told it in time.\n");
-	exit(status);
+	exit(0);
+}
+
+/* A usage error: why, the synopsis, and where the help is. */
+static void
+usage_error(const char *why)
+{
+	fprintf(stderr, "hellod: %s\n" SYNOPSIS
+	    "Try 'hellod -h' for more information.\n", why);
+	exit(EXIT_CONFIG);
 }
 
 /* A startup error: one line on stderr, as errx(3) prints it, and exit. */
@@ -71,17 +100,92 @@ die(int status, const char *fmt, ...)
 static int
 parse_workers(const char *s)
 {
-	char *end;
-	long v;
+	char err[300];
+	long long v;
+	int rc;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0')
-		die(EXIT_CONFIG, "-w: bad value \"%s\": not a number", s);
-	if (errno == ERANGE || v < 1 || v > 20000)
-		die(EXIT_CONFIG, "-w: bad value \"%s\": out of range (1 to 20000)",
-		    s);
+	if ((rc = num_parse(s, 1, 20000, &v)) != NUM_OK) {
+		num_error(err, sizeof(err), rc, "-w", s, 1, 20000);
+		usage_error(err);
+	}
 	return (int)v;
+}
+
+/*
+ * Keep -C 'Name value' or -l addr as a directive of the command line,
+ * with the words as typed for error messages.
+ */
+static void
+add_directive(struct options *op, int ch, const char *arg)
+{
+	static char listen_args[MAX_CMDLINE][ADDR_STRMAX + 8];
+	static char typed[MAX_CMDLINE][MAX_PATH + 80];
+	struct cmdline *cl = &op->op_cl;
+	int n = cl->cl_nset;
+
+	if (n == MAX_CMDLINE)
+		usage_error("too many -C and -l options");
+	snprintf(typed[n], sizeof(typed[0]), "-%c '%s'", ch, arg);
+	cl->cl_arg[n] = typed[n];
+	if (ch == 'l') {
+		snprintf(listen_args[n], sizeof(listen_args[0]), "Listen %s",
+		    arg);
+		cl->cl_set[n] = listen_args[n];
+	} else
+		cl->cl_set[n] = arg;
+	cl->cl_nset++;
+}
+
+/* Read the options, in any order, into op. */
+static void
+parse_options(int argc, char **argv, struct options *op)
+{
+	char err[300];
+	struct opt o;
+	int ch;
+
+	memset(op, 0, sizeof(*op));
+	opt_init(&o, argc, argv);
+	while ((ch = opt_next(&o, "C:df:hk:l:tVw:", longopts)) != -1) {
+		switch (ch) {
+		case 'C':
+		case 'l':
+			add_directive(op, ch, o.o_arg);
+			break;
+		case 'd':
+			op->op_daemonize = 1;
+			break;
+		case 'f':
+			op->op_file = o.o_arg;
+			break;
+		case 'h':
+			usage();
+		case 'k':
+			if (ctl_lookup(o.o_arg) == -1) {
+				snprintf(err, sizeof(err), "-k: unknown command "
+				    "\"%.200s\"", o.o_arg);
+				usage_error(err);
+			}
+			op->op_kword = o.o_arg;
+			break;
+		case 't':
+			op->op_test = 1;
+			break;
+		case 'V':
+			printf("hellod %s\n", VERSION);
+			exit(0);
+		case 'w':
+			op->op_cl.cl_workers = parse_workers(o.o_arg);
+			break;
+		default:
+			usage_error(o.o_err);
+		}
+	}
+	if (o.o_nargs > 0) {
+		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
+		    o.o_args[0]);
+		usage_error(err);
+	}
 }
 
 /*
@@ -168,71 +272,15 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 int
 main(int argc, char *argv[])
 {
+	static struct options op;
 	struct config cf;
-	struct cmdline cl;
-	static char listen_args[MAX_CMDLINE][ADDR_STRMAX + 8];
-	static char typed[MAX_CMDLINE][MAX_PATH + 80];
-	const char *kword = NULL;
-	char err[1024], cwd[MAX_PATH], *file = NULL;
-	int ch, daemonize = 0, test = 0, nlisten = 0;
-	size_t i;
+	struct cmdline *clp = &op.op_cl;
+	char err[1024], cwd[MAX_PATH];
+	const char *file;
 
-	memset(&cl, 0, sizeof(cl));
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 1; i < (size_t)argc; i++)
-		if (strcmp(argv[i], "--help") == 0)
-			usage(stdout, 0);
-		else if (strcmp(argv[i], "--version") == 0) {
-			printf("%s\n", SERVER_NAME);
-			return 0;
-		}
-	while ((ch = getopt(argc, argv, "C:df:hk:l:tVw:")) != -1) {
-		switch (ch) {
-		case 'C':
-		case 'l':
-			if (cl.cl_nset == MAX_CMDLINE)
-				die(EXIT_CONFIG, "too many -C and -l options");
-			snprintf(typed[cl.cl_nset], sizeof(typed[0]), "-%c '%s'",
-			    ch, optarg);
-			cl.cl_arg[cl.cl_nset] = typed[cl.cl_nset];
-			if (ch == 'l') {
-				snprintf(listen_args[nlisten], sizeof(listen_args[0]),
-				    "Listen %s", optarg);
-				cl.cl_set[cl.cl_nset++] = listen_args[nlisten++];
-			} else
-				cl.cl_set[cl.cl_nset++] = optarg;
-			break;
-		case 'd':
-			daemonize = 1;
-			break;
-		case 'f':
-			file = optarg;
-			break;
-		case 'h':
-			usage(stdout, 0);
-		case 'k':
-			for (i = 0; i < sizeof(kwords) / sizeof(kwords[0]); i++)
-				if (strcmp(optarg, kwords[i]) == 0)
-					kword = optarg;
-			if (kword == NULL)
-				die(EXIT_CONFIG, "-k: unknown command \"%s\"", optarg);
-			break;
-		case 't':
-			test = 1;
-			break;
-		case 'V':
-			printf("%s\n", SERVER_NAME);
-			return 0;
-		case 'w':
-			cl.cl_workers = parse_workers(optarg);
-			break;
-		default:
-			usage(stderr, EXIT_CONFIG);
-		}
-	}
-	if (optind < argc)
-		die(EXIT_CONFIG, "unexpected argument \"%s\" (see hellod -h)",
-		    argv[optind]);
+	parse_options(argc, argv, &op);
+	file = op.op_file;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		die(EXIT_STARTUP, "getcwd: %s", strerror(errno));
 	if (file != NULL && file[0] != '/') {
@@ -241,21 +289,21 @@ main(int argc, char *argv[])
 		snprintf(absfile, sizeof(absfile), "%s/%s", cwd, file);
 		file = absfile;
 	}
-	cl.cl_file = file;
-	cl.cl_cwd = cwd;
-	if (cf_load(&cf, &cl, err, sizeof(err)) == -1 ||
+	clp->cl_file = file;
+	clp->cl_cwd = cwd;
+	if (cf_load(&cf, clp, err, sizeof(err)) == -1 ||
 	    priv_resolve(&cf, err, sizeof(err)) == -1) {
-		if (test)
+		if (op.op_test)
 			fprintf(stderr, "hellod: %s\nSyntax error\n", err);
 		else
 			fprintf(stderr, "hellod: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	if (test) {
+	if (op.op_test) {
 		printf("Syntax OK\n");
 		return 0;
 	}
-	if (kword != NULL && strcmp(kword, "start") != 0)
-		return ctl_command(&cf, kword);
-	return start(&cf, &cl, daemonize);
+	if (op.op_kword != NULL && strcmp(op.op_kword, "start") != 0)
+		return ctl_command(&cf, op.op_kword);
+	return start(&cf, clp, op.op_daemonize);
 }

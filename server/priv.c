@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hellod.h"
+#include "num.h"
 
 static int	priv_number(const char *, const char *, unsigned long *,
 		    char *, size_t);
@@ -27,16 +28,15 @@ static int
 priv_number(const char *name, const char *value, unsigned long *id,
     char *err, size_t errlen)
 {
-	char *end;
+	long long v;
 
-	errno = 0;
-	*id = strtoul(value + 1, &end, 10);
 	/* (uid_t)-1 means "no change" to setuid() and friends. */
-	if (*end != '\0' || end == value + 1 || errno == ERANGE ||
-	    *id >= 0xffffffffUL || (unsigned long)(uid_t)*id != *id) {
+	if (num_parse(value + 1, 0, 0xfffffffeLL, &v) != NUM_OK ||
+	    (long long)(uid_t)v != v) {
 		snprintf(err, errlen, "%s: bad value \"%s\"", name, value);
 		return -1;
 	}
+	*id = (unsigned long)v;
 	return 0;
 }
 

@@ -370,3 +370,64 @@ setup() {
 	assert_equal "$stderr" \
 	    "addr_test: cannot listen on [::1]:$output: Address already in use"
 }
+
+# --- options in any order: opt_test opt SHORTS args... ----------------
+
+@test "opt: options before, between and after operands; operands keep their order" {
+	run -0 opt_test opt 'qo:' a -q b -o x c
+	assert_output $'q\no=x\noperand: a\noperand: b\noperand: c'
+}
+
+@test "opt: -- ends the options; a lone - is an operand" {
+	run -0 opt_test opt 'qo:' -- -q -o x
+	assert_output $'operand: -q\noperand: -o\noperand: x'
+	run -0 opt_test opt 'q' - -q
+	assert_output $'q\noperand: -'
+}
+
+@test "opt: clusters, attached values, and a value that looks like an option" {
+	run -0 opt_test opt 'qro:' -qrofile -o -q
+	assert_output $'q\nr\no=file\no=-q'
+}
+
+@test "opt: long options, exact names, =value or the next word" {
+	run -0 opt_test opt 'q' --help --max=3 --max 4 --flag
+	assert_output $'h\nm=3\nm=4\nflag'
+	run -0 opt_test opt 'q' --hel --max
+	assert_output $'? unknown option --hel\n? option --max needs a value'
+	run -0 opt_test opt 'q' --help=yes --flag=1
+	assert_output $'? option --help takes no value\n? option --flag takes no value'
+}
+
+@test "opt: an unknown letter or a missing value is one reason each" {
+	run -0 opt_test opt 'qo:' -z -q: -o
+	assert_output $'? unknown option -z\nq\n? unknown option -:\n? option -o needs a value'
+}
+
+# --- integers: opt_test num S MIN MAX ----------------------------------
+
+@test "num: digits only, with an optional minus and leading zeros" {
+	run -0 opt_test num 0080 1 100
+	assert_output 'ok 80'
+	run -0 opt_test num -5 -10 10
+	assert_output 'ok -5'
+	for s in '' - + '+5' ' 5' '5 ' 5x 0x10 1e3 '5.0'; do
+		run -0 opt_test num "$s" -10 10
+		assert_output bad
+	done
+}
+
+@test "num: range and overflow are 'range', never a wrapped value" {
+	run -0 opt_test num 0 1 10
+	assert_output range
+	run -0 opt_test num 11 1 10
+	assert_output range
+	run -0 opt_test num 9223372036854775807 0 9223372036854775807
+	assert_output 'ok 9223372036854775807'
+	run -0 opt_test num 9223372036854775808 0 9223372036854775807
+	assert_output range
+	run -0 opt_test num 99999999999999999999999 0 10
+	assert_output range
+	run -0 opt_test num 99999999999999999999999x 0 10
+	assert_output bad
+}

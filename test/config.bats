@@ -127,7 +127,7 @@ write_full_conf() {
 	run -1 --separate-stderr hellod -C 'NoSuch 1'
 	[ "$stderr" = "hellod: -C 'NoSuch 1': unknown directive \"NoSuch\"" ]
 	run -1 --separate-stderr hellod -w 0
-	[ "$stderr" = 'hellod: -w: bad value "0": out of range (1 to 20000)' ]
+	[ "${stderr_lines[0]}" = 'hellod: -w: bad value "0": out of range (1 to 20000)' ]
 	run -1 --separate-stderr hellod -C 'User no-such-user-here'
 	[ "$stderr" = 'hellod: User: no such user "no-such-user-here"' ]
 	run -1 --separate-stderr hellod -f "$BATS_TEST_TMPDIR/missing.conf"

@@ -115,33 +115,58 @@ teardown() {
 	assert_equal "$stderr" 'hello: server closed the connection'
 }
 
-@test "error: bad usage (exit 2)" {
+# usage_error MSG: stderr is MSG, the synopsis and a pointer to -h.
+usage_error() {
+	assert_equal "$stderr" "$1
+usage: hello [-46hqrV] [-w seconds] [host [port]]
+Try 'hello -h' for more information."
+}
+
+@test "error: bad usage: one line, the synopsis, a pointer to -h (exit 2)" {
 	run -2 --separate-stderr hello -z
 	assert_output ''
-	assert_equal "${stderr_lines[0]}" "hello: invalid option -- 'z'"
-	assert_equal "${stderr_lines[1]}" 'usage: hello [-46hqrV] [-w seconds] [host [port]]'
+	usage_error 'hello: unknown option -z'
 	run -2 --separate-stderr hello a b c
-	assert_equal "$stderr" 'hello: too many arguments (see hello -h)'
+	usage_error 'hello: unexpected argument "c"'
+	run -2 --separate-stderr hello --bogus
+	usage_error 'hello: unknown option --bogus'
 	run -2 --separate-stderr hello 127.0.0.1 99999
 	assert_equal "$stderr" 'hello: bad port "99999": out of range'
 	run -2 --separate-stderr hello 127.0.0.1 http
 	assert_equal "$stderr" 'hello: bad port "http": not a number'
 	run -2 --separate-stderr hello -w 0 127.0.0.1
-	assert_equal "$stderr" 'hello: -w: bad value "0": expected 1 to 86400 seconds'
+	usage_error 'hello: -w: bad value "0": out of range (1 to 86400)'
+	run -2 --separate-stderr hello -w 1x 127.0.0.1
+	usage_error 'hello: -w: bad value "1x": not a number'
 	run -2 --separate-stderr hello -w
-	assert_equal "${stderr_lines[0]}" "hello: option requires an argument -- 'w'"
+	usage_error 'hello: option -w needs a value'
+}
+
+@test "options may follow the operands; -- ends them" {
+	start_hellod -w 1 -C 'Framing raw'
+	run -0 --separate-stderr hello 127.0.0.1 "$PORT" -r -w 5 <<<'michael'
+	assert_output $'welcome!\nhello, michael!'
+	run -0 --separate-stderr hello 127.0.0.1 -r "$PORT" <<<'tracy'
+	assert_output $'welcome!\nhello, tracy!'
+	# After --, "-r" is the port operand, not an option.
+	run -2 --separate-stderr hello -- 127.0.0.1 -r
+	assert_equal "$stderr" 'hello: bad port "-r": not a number'
 }
 
 @test "-h lists every option on stdout and exits 0; -V the version" {
 	run -0 --separate-stderr hello -h
 	assert_line --index 0 'usage: hello [-46hqrV] [-w seconds] [host [port]]'
 	local o
-	for o in '-4, -6' -h -q -r -V -w; do
+	for o in '-4, -6' '-h, --help' -q -r '-V, --version' -w; do
 		assert_line --regexp "^  $o "
 	done
 	assert_equal "$stderr" ''
+	run -0 --separate-stderr hello --help
+	assert_line --index 0 'usage: hello [-46hqrV] [-w seconds] [host [port]]'
 	run -0 hello -V
-	assert_output --regexp '^hello/[0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^hello [0-9]+\.[0-9]+\.[0-9]+$'
+	run -0 hello --version
+	assert_output --regexp '^hello [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
 @test "on a terminal hello prompts; -q silences the prompt" {
@@ -158,4 +183,10 @@ teardown() {
 	start_hellod -w 1 -C 'Framing raw'
 	run --separate-stderr -0 timeout 10 hello -r -w 5 127.0.0.1 "$PORT" <<<$'michael\n\nsarah'
 	assert_output $'welcome!\nhello, michael!\nhello, sarah!'
+}
+
+@test "error: an input line over 1 MiB is exit 5, not a usage error" {
+	start_hellod -w 1
+	run -5 --separate-stderr bash -c "head -c 1100000 /dev/zero | tr '\\0' a | hello 127.0.0.1 $PORT"
+	assert_equal "$stderr" 'hello: input line longer than 1048576 bytes'
 }

@@ -10,7 +10,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	load helper
 	HOLD_PIDS=()
-	VERSION_WORD=$(hellod -V)
+	VERSION_WORD=hellod/$(hellod -V | cut -d' ' -f2)
 }
 
 teardown() {
@@ -416,18 +416,46 @@ stop_with() {
 	run -0 port_closed "$p"
 }
 
-@test "error: an unknown option prints the usage on stderr (exit 1)" {
+# usage_error MSG: stderr is MSG, the synopsis and a pointer to -h.
+usage_error() {
+	assert_equal "$stderr" "$1
+usage: hellod [-dhtV] [-C 'directive value'] [-f file]
+              [-k start|stop|restart|graceful|graceful-stop|status]
+              [-l addr:port] [-w workers]
+Try 'hellod -h' for more information."
+}
+
+@test "error: a usage error is one line, the synopsis and a pointer to -h (exit 1)" {
 	run -1 --separate-stderr hellod -x
 	assert_output ''
-	assert_equal "${stderr_lines[0]}" "hellod: invalid option -- 'x'"
-	assert_equal "${stderr_lines[1]}" 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file]'
+	usage_error 'hellod: unknown option -x'
 	run -1 --separate-stderr hellod extra
-	assert_equal "$stderr" 'hellod: unexpected argument "extra" (see hellod -h)'
+	usage_error 'hellod: unexpected argument "extra"'
+	run -1 --separate-stderr hellod --bogus
+	usage_error 'hellod: unknown option --bogus'
+	run -1 --separate-stderr hellod -f
+	usage_error 'hellod: option -f needs a value'
+	run -1 --separate-stderr hellod -k bounce
+	usage_error 'hellod: -k: unknown command "bounce"'
+	run -1 --separate-stderr hellod -w abc
+	usage_error 'hellod: -w: bad value "abc": not a number'
+	run -1 --separate-stderr hellod -w 0
+	usage_error 'hellod: -w: bad value "0": out of range (1 to 20000)'
+}
+
+@test "options may follow one another in any order; -- ends them" {
+	local conf="$BATS_TEST_TMPDIR/h.conf"
+	PORT=$(free_port)
+	echo "Listen 127.0.0.1:$PORT" >"$conf"
+	# -t after -f's value and -C; the words after -- are operands.
+	run -0 --separate-stderr hellod -f "$conf" -C 'Timeout 5' -t
+	run -1 --separate-stderr hellod -t -- -f "$conf"
+	usage_error 'hellod: unexpected argument "-f"'
+	# Clustered flags, an attached value.
+	run -0 --separate-stderr hellod -tf"$conf"
 }
 
 @test "error: bad numbers (exit 1)" {
-	hellod_fails 1 'hellod: -w: bad value "abc": not a number' -w abc
-	hellod_fails 1 'hellod: -w: bad value "0": out of range (1 to 20000)' -w 0
 	hellod_fails 1 "hellod: -C 'Timeout x': Timeout: bad value \"x\": not a number" \
 	    -C 'Timeout x'
 	hellod_fails 1 "hellod: -C 'MaxLineLength 0': MaxLineLength: bad value \"0\": out of range (1 to 1048576)" \
@@ -445,12 +473,16 @@ stop_with() {
 	run -0 --separate-stderr hellod -h
 	assert_line --index 0 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file]'
 	local o
-	for o in -C -d -f -h -k -l -t -V -w; do
+	for o in -C -d -f '-h, --help' -k -l -t '-V, --version' -w; do
 		assert_line --regexp "^  $o "
 	done
 	assert_equal "$stderr" ''
+	run -0 --separate-stderr hellod --help
+	assert_line --index 0 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file]'
 	run -0 hellod -V
-	assert_output --regexp '^hellod/[0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^hellod [0-9]+\.[0-9]+\.[0-9]+$'
+	run -0 hellod --version
+	assert_output --regexp '^hellod [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
 # A client that sends 1 MiB lines without ever reading: a few answers

@@ -8,36 +8,71 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
+# usage_error MSG: stderr is MSG, the synopsis and a pointer to -h.
+usage_error() {
+	assert_equal "$stderr" "$1
+usage: httpget [-fhIqV] [--binary] [--trust-server-names] [-A agent]
+               [-H header] [-m max-redirs] [-o file] [-T seconds] URL
+Try 'httpget -h' for more information."
+}
+
 @test "httpget -h and --help print the usage on stdout, exit 0" {
-	run -0 httpget -h
-	assert_line --index 0 'usage: httpget [-fhIqV] [-A agent] [-H header] [-m max-redirs]'
-	for opt in -A -f -H -h -I -m -o -q -T -V; do
+	run -0 --separate-stderr httpget -h
+	assert_line --index 0 'usage: httpget [-fhIqV] [--binary] [--trust-server-names] [-A agent]'
+	for opt in -A --binary -f -H -h -I -m -o -q -T --trust-server-names -V; do
 		assert_line --partial "  $opt"
 	done
+	assert_equal "$stderr" ''
 	run -0 httpget --help
 	assert_line --index 0 --partial 'usage: httpget'
 }
 
-@test "httpget -V prints the version" {
+@test "httpget -V and --version print the version" {
 	run -0 httpget -V
+	assert_output 'httpget 0.1.0'
+	run -0 httpget --version
 	assert_output 'httpget 0.1.0'
 }
 
-@test "no URL, two URLs or an unknown option is a usage error (exit 2)" {
-	run -2 httpget
-	assert_line --index 0 --partial 'usage: httpget'
-	run -2 httpget http://a/ http://b/
-	run -2 httpget -Z http://a/
+@test "no URL, two URLs or an unknown option: one line, the synopsis, a pointer to -h (exit 2)" {
+	run --separate-stderr -2 httpget
+	assert_output ''
+	usage_error 'httpget: missing URL'
+	run --separate-stderr -2 httpget http://a/ http://b/
+	usage_error 'httpget: unexpected argument "http://b/"'
+	run --separate-stderr -2 httpget -Z http://a/
+	usage_error 'httpget: unknown option -Z'
 	run --separate-stderr -2 httpget --bogus http://a/
-	[[ "$stderr" == "httpget: unknown option --bogus"* ]]
+	usage_error 'httpget: unknown option --bogus'
+	run --separate-stderr -2 httpget http://a/ -o
+	usage_error 'httpget: option -o needs a value'
+	run --separate-stderr -2 httpget --help=yes
+	usage_error 'httpget: option --help takes no value'
 }
 
 @test "bad option values are usage errors (exit 2)" {
 	run --separate-stderr -2 httpget -T abc http://a/
-	assert_equal "$stderr" 'httpget: bad value for -T: "abc"'
-	run -2 httpget -m -1 http://a/
+	usage_error 'httpget: -T: bad value "abc": expected 0 to 1000000 seconds'
+	run --separate-stderr -2 httpget -m -1 http://a/
+	usage_error 'httpget: -m: bad value "-1": out of range (0 to 1000000)'
+	run --separate-stderr -2 httpget --max-redirs=x http://a/
+	usage_error 'httpget: -m: bad value "x": not a number'
 	run --separate-stderr -2 httpget -H 'no colon' http://a/
-	assert_equal "$stderr" "httpget: bad header \"no colon\" (want 'Name: value')"
+	usage_error "httpget: bad header \"no colon\" (want 'Name: value')"
+}
+
+@test "options may follow the URL; -- ends them" {
+	# Each of these would fetch, so a refused port proves the options
+	# were read: -q silences the headers, -T is accepted after the URL.
+	local p
+	p=$(free_port)
+	run --separate-stderr -4 httpget "http://127.0.0.1:$p/x" -q -T 5 -o out
+	assert_output ''
+	assert_equal "$stderr" "httpget: http://127.0.0.1:$p/x: connect to 127.0.0.1 port $p: Connection refused"
+	run --separate-stderr -4 httpget -q "http://127.0.0.1:$p/x" --max-redirs 3
+	# After --, "-q" is a second URL.
+	run --separate-stderr -2 httpget -- "http://127.0.0.1:$p/x" -q
+	usage_error 'httpget: unexpected argument "-q"'
 }
 
 @test "https and other schemes are not supported (exit 1)" {
@@ -103,7 +138,7 @@ squeeze() {
 	synopsis=$(mandoc -Tascii "$TOP/man/httpget.1" | col -b |
 	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | squeeze)
 	run -0 httpget -h
-	usage=$(sed -n '1,2p' <<<"$output" | sed 's/^usage: //' | squeeze)
+	usage=$(sed '/^  *-/,$d' <<<"$output" | sed 's/^usage: //' | squeeze)
 	assert_equal "$synopsis" "$usage"
 }
 
@@ -112,4 +147,6 @@ squeeze() {
 		run -0 grep -c "^\.It Fl $opt" "$TOP/man/httpget.1"
 	done
 	run -0 grep -c -- '-max-redirs' "$TOP/man/httpget.1"
+	run -0 grep -c -- '^\.It Fl -binary$' "$TOP/man/httpget.1"
+	run -0 grep -c -- '^\.It Fl -trust-server-names$' "$TOP/man/httpget.1"
 }

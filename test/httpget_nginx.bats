@@ -66,11 +66,11 @@ HTTP/1.1 302 Moved Temporarily
 HTTP/1.1 307 Temporary Redirect
 HTTP/1.1 308 Permanent Redirect
 HTTP/1.1 200 OK'
-	run -0 cat small.txt
+	run -0 cat r1
 	assert_output 'hello, world'
-	[ ! -e r1 ]
+	[ ! -e small.txt ]
 	curl -s -L -o curl.out "$BASE/r1"
-	cmp curl.out small.txt
+	cmp curl.out r1
 }
 
 @test "303 is followed with GET" {
@@ -96,7 +96,7 @@ HTTP/1.1 200 OK'
 	assert_output ''
 	assert_equal "$stderr" ''
 	run --separate-stderr -0 httpget -f "$BASE/small.txt"
-	assert_equal "$stderr" ''
+	assert_equal "$stderr" "Saving to 'small.txt'"
 }
 
 @test "-o names a file that is replaced; the default name is not" {

@@ -45,7 +45,8 @@ Connection: close
 @test "a truncated Content-Length body is exit 4 and leaves no file" {
 	start_rawhttp trunc-length
 	run --separate-stderr -4 httpget "$(url /file)"
-	assert_equal "$stderr" "httpget: $(url /file): transfer closed with 40 of 100 bytes"
+	assert_equal "$stderr" "Saving to 'file'
+httpget: $(url /file): transfer closed with 40 of 100 bytes"
 	[ ! -e file ]
 	no_temp_files .
 }
@@ -53,7 +54,8 @@ Connection: close
 @test "a truncated chunked body is exit 4" {
 	start_rawhttp trunc-chunked
 	run --separate-stderr -4 httpget "$(url /file)"
-	assert_equal "$stderr" "httpget: $(url /file): transfer closed before the last chunk (10 bytes received)"
+	assert_equal "$stderr" "Saving to 'file'
+httpget: $(url /file): transfer closed before the last chunk (10 bytes received)"
 	[ ! -e file ]
 	no_temp_files .
 }
@@ -70,7 +72,8 @@ Connection: close
 @test "a bad chunk size is a protocol error (exit 7)" {
 	start_rawhttp bad-chunk
 	run --separate-stderr -7 httpget -T 10 "$(url /file)"
-	assert_equal "$stderr" "httpget: $(url /file): bad chunk size \"zz\""
+	assert_equal "$stderr" "Saving to 'file'
+httpget: $(url /file): bad chunk size \"zz\""
 	[ ! -e file ]
 	no_temp_files .
 }
@@ -120,8 +123,10 @@ Connection: close
 	run -0 grep '^GET ' "$RAW_LOG"
 	assert_output 'GET /dir/a HTTP/1.1
 GET /dir/b?x=1 HTTP/1.1'
-	run -0 cat b
+	# Named after the URL as typed, as wget and curl -O do.
+	run -0 cat a
 	assert_output 'relative ok'
+	[ ! -e b ]
 }
 
 @test "204 has no body even with Content-Length and an open connection" {
@@ -149,7 +154,8 @@ GET /dir/b?x=1 HTTP/1.1'
 	start_rawhttp stall
 	echo old >kept
 	run --separate-stderr -4 httpget -T 1 -o kept "$(url /file)"
-	assert_equal "$stderr" "httpget: $(url /file): timed out waiting for data (-T 1)"
+	assert_equal "$stderr" "Saving to 'kept'
+httpget: $(url /file): timed out waiting for data (-T 1)"
 	run -0 cat kept
 	assert_output old
 	no_temp_files .
@@ -211,7 +217,7 @@ GET /dir/b?x=1 HTTP/1.1'
 	mkdir sub
 	cd sub
 	run -0 httpget -q "$(url /x/..%2F..%2Fescaped)"
-	run -0 cat '.._.._escaped'
+	run -0 cat '_._.._escaped'
 	assert_output content
 	run -0 httpget -q "$(url /x/%2e%2e)"
 	run -0 cat index.html
@@ -301,7 +307,83 @@ EOF
 	run -0 python3 "$TOP/test/pty_stderr.py" 0 httpget -o out "$(url /file)"
 	assert_output --partial '100%'
 	assert_output --partial '8 B'
-	assert_output --regexp "\\\\r +\\\\r'\$"
+	assert_output --partial "Saving to 'out'"
+	assert_output --regexp "\\\\r +\\\\r[\"']\$"
 	run -0 cat out
 	assert_output content
+}
+
+# --- the local name and what is written where ----------------------------
+
+@test "a redirect to a dotfile saves under the typed URL's name" {
+	start_rawhttp dotfile
+	run --separate-stderr -0 httpget "$(url /report.txt)"
+	assert_equal "$stderr" "Saving to 'report.txt'"
+	run -0 cat report.txt
+	assert_output secret
+	[ ! -e .bashrc ]
+	# -f replaces report.txt, never .bashrc.
+	echo mine >.bashrc
+	run -0 httpget -q -f "$(url /report.txt)"
+	run -0 cat .bashrc
+	assert_output mine
+}
+
+@test "--trust-server-names names the file after the final URL, never a dotfile" {
+	start_rawhttp dotfile
+	run --separate-stderr -0 httpget --trust-server-names "$(url /plain)"
+	assert_equal "$stderr" "Saving to 'final.txt'"
+	run -0 cat final.txt
+	assert_output final
+	[ ! -e plain ]
+	run --separate-stderr -0 httpget "$(url /report.txt)" --trust-server-names
+	assert_equal "$stderr" "Saving to '_bashrc'"
+	run -0 cat _bashrc
+	assert_output secret
+	[ ! -e .bashrc ]
+}
+
+@test "a typed name that starts with a dot is saved with an underscore" {
+	start_rawhttp ok
+	run --separate-stderr -0 httpget "$(url /.profile)"
+	assert_equal "$stderr" "Saving to '_profile'"
+	run --separate-stderr -0 httpget "$(url /%2Essh)"
+	assert_equal "$stderr" "Saving to '_ssh'"
+	[ ! -e .profile ] && [ ! -e .ssh ]
+	run -0 cat _ssh
+	assert_output content
+}
+
+@test "Saving to names the file on stderr; not with -q, not with -o -" {
+	start_rawhttp ok
+	run --separate-stderr -0 httpget -o out "$(url /file)"
+	assert_equal "$stderr" "Saving to 'out'"
+	run --separate-stderr -0 httpget -q -f -o out "$(url /file)"
+	assert_equal "$stderr" ''
+	run --separate-stderr -0 httpget -q -o - "$(url /file)"
+	assert_output content
+	assert_equal "$stderr" ''
+}
+
+# on_tty CMD: run CMD with its standard output on a terminal.
+on_tty() {
+	timeout 10 script -qec "$*" /dev/null </dev/null
+}
+
+@test "a binary body is not written to a terminal without --binary (exit 3)" {
+	start_rawhttp binary
+	run -3 on_tty httpget -q -o - "$(url /image)"
+	assert_output "httpget: $(url /image): not writing a binary body (image/png) to a terminal (--binary writes it anyway)"$'\r'
+	run -3 on_tty httpget -q -o - "$(url /untyped)"
+	assert_output --partial "httpget: $(url /untyped): not writing a binary body to a terminal (--binary writes it anyway)"
+	run -0 on_tty httpget -q -o - "$(url /text)"
+	assert_output $'text ok\r'
+	run -0 on_tty httpget -q -o - "$(url /json)"
+	assert_output $'{}\r'
+	run -0 on_tty httpget -q --binary -o - "$(url /image)"
+	assert_output --partial 'PN'
+	# Not a terminal: bytes pass through untouched.
+	run -0 --separate-stderr httpget -q -o - "$(url /untyped)"
+	run -0 bash -c "httpget -q -o - '$(url /untyped)' | od -An -c | tr -s ' '"
+	assert_output ' a \0 b \n'
 }
