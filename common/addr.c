@@ -22,14 +22,16 @@
 int
 addr_port(const char *s, char *err, size_t errlen)
 {
-	long long v;
+	long long v = 0;
 	int rc;
 
 	if (*s == '\0') {
 		snprintf(err, errlen, "missing port");
 		return -1;
 	}
-	if ((rc = num_parse(s, 1, 65535, &v)) != NUM_OK) {
+	/* A port is digits: "-1" is no number at all, as in a URL. */
+	rc = *s == '-' ? NUM_BAD : num_parse(s, 1, 65535, &v);
+	if (rc != NUM_OK) {
 		snprintf(err, errlen, "bad port \"%s\": %s", s,
 		    rc == NUM_BAD ? "not a number" : "out of range");
 		return -1;
