@@ -97,7 +97,9 @@ check: all $(TEST_BIN)
 	@scripts/bootstrap
 	@scripts/run-tests
 
+# Benchmarks against a minimal pre-forked server; not part of check.
 bench: all
+	scripts/bench-sessions
 	scripts/bench-pingpong
 	scripts/bench-spawn
 	scripts/bench-httpget
