@@ -27,6 +27,8 @@
 #include "addr.h"
 #include "io.h"
 #include "net.h"
+#include "num.h"
+#include "opt.h"
 
 /* Exit statuses, documented in hellobench(1). */
 #define EX_OK		0
@@ -34,6 +36,10 @@
 #define EX_USAGE	2
 #define EX_ERRORS	3	/* the run ended with errors counted */
 #define EX_INTR		4	/* stopped early by INT or TERM */
+
+#define SYNOPSIS \
+"usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]\n" \
+"                  [-t seconds] [-w seconds] [host [port]]\n"
 
 #define CONN_MAX	65536
 #define MSG_MAX		65536
@@ -61,6 +67,7 @@ enum err_kind {
 static const char *const err_names[] = {
 	"connect", "timeout", "closed", "reset", "mismatch"
 };
+_Static_assert(MSG_MAX == 65536, "check_message() says 65536");
 _Static_assert(sizeof(err_names) / sizeof(err_names[0]) == ERR_MAX,
     "err_names follows enum err_kind");
 
@@ -121,10 +128,12 @@ struct bench {
 
 static int sig_pipe[2] = { -1, -1 };
 
-static void	usage(FILE *, int) __attribute__((__noreturn__));
+static void	usage(void) __attribute__((__noreturn__));
+static void	usage_error(const char *) __attribute__((__noreturn__));
 static void	die(int, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
-static long	parse_num(int, const char *, long, long);
+static long long parse_num(const char *, const char *, long long,
+		    long long);
 static void	on_signal(int);
 static int64_t	now_ns(void);
 static void	hist_add(struct bench *, int64_t);
@@ -158,15 +167,20 @@ static void	json_str(const char *);
 static void	report_json(const struct bench *);
 static void	check_message(const struct bench *, const char *);
 
+static const struct opt_long longopts[] = {
+	{ "help",	OPT_NOARG,	'h' },
+	{ "version",	OPT_NOARG,	'V' },
+	{ NULL,		0,		0 }
+};
+
+/* -h, --help: the whole help on standard output. */
 static void
-usage(FILE *fp, int status)
+usage(void)
 {
-	fprintf(fp,
-"usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]\n"
-"                  [-t seconds] [-w seconds] [host [port]]\n"
+	printf(SYNOPSIS
 "  -4, -6          use IPv4 or IPv6 only\n"
 "  -c connections  connections open at once (default 16)\n"
-"  -h              print this help and exit\n"
+"  -h, --help      print this help and exit\n"
 "  -j              print the summary as one JSON line\n"
 "  -k              persistent: many lines a connection (default: one\n"
 "                  session a connection: greeting, one line, exit)\n"
@@ -175,12 +189,22 @@ usage(FILE *fp, int status)
 "                  none with -t)\n"
 "  -r              raw framing: messages without newlines\n"
 "  -t seconds      run for this long at most\n"
-"  -V              print the version and exit\n"
+"  -V, --version   print the version and exit\n"
 "  -w seconds      wait at most this long for each step (default 10)\n"
 "host and port default to 127.0.0.1 and 9999.\n"
+"Options may follow the operands; -- ends them.\n"
 "Exit status: 0 no error, 1 cannot connect, 2 usage, 3 errors counted,\n"
 "4 interrupted.\n");
-	exit(status);
+	exit(EX_OK);
+}
+
+/* A usage error: why, the synopsis and a pointer to -h, on stderr. */
+static void
+usage_error(const char *why)
+{
+	fprintf(stderr, "hellobench: %s\n" SYNOPSIS
+	    "Try 'hellobench -h' for more information.\n", why);
+	exit(EX_USAGE);
 }
 
 static void
@@ -197,18 +221,18 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-/* Parse the value of option -opt as a decimal from min to max. */
-static long
-parse_num(int opt, const char *s, long min, long max)
+/* Parse the value s of option opt as a decimal from min to max. */
+static long long
+parse_num(const char *opt, const char *s, long long min, long long max)
 {
-	char *end;
-	long v;
+	char err[300];
+	long long v;
+	int rc;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
-		die(EX_USAGE, "-%c: bad value \"%s\": expected %ld to %ld",
-		    opt, s, min, max);
+	if ((rc = num_parse(s, min, max, &v)) != NUM_OK) {
+		num_error(err, sizeof(err), rc, opt, s, min, max);
+		usage_error(err);
+	}
 	return v;
 }
 
@@ -867,15 +891,15 @@ check_message(const struct bench *b, const char *msg)
 	size_t len = strlen(msg);
 
 	if (len > MSG_MAX)
-		die(EX_USAGE, "-m: message longer than %d bytes", MSG_MAX);
+		usage_error("-m: message longer than 65536 bytes");
 	if (strchr(msg, '\n') != NULL)
-		die(EX_USAGE, "-m: a message cannot hold a newline");
+		usage_error("-m: a message cannot hold a newline");
 	if (strcmp(msg, "exit") == 0)
-		die(EX_USAGE, "-m: \"exit\" ends the session; it has no answer");
+		usage_error("-m: \"exit\" ends the session; it has no answer");
 	if (b->b_raw && len == 0)
-		die(EX_USAGE, "-m: raw framing has no empty message");
+		usage_error("-m: raw framing has no empty message");
 	if (!b->b_raw && len > 0 && msg[len - 1] == '\r')
-		die(EX_USAGE, "-m: the server drops a CR at the end of a line");
+		usage_error("-m: the server drops a CR at the end of a line");
 }
 
 int
@@ -883,15 +907,15 @@ main(int argc, char *argv[])
 {
 	static struct bench b;
 	static char bare[ADDR_HOSTMAX];
+	struct opt o;
 	const char *msg = "michael";
 	char err[512];
 	int ch, family = AF_UNSPEC, k;
 
 	b.b_conns = 16;
 	b.b_wait = 10 * NS;
-	if (argc > 1 && strcmp(argv[1], "--help") == 0)
-		usage(stdout, EX_OK);
-	while ((ch = getopt(argc, argv, "46c:hjkm:n:rt:Vw:")) != -1) {
+	opt_init(&o, argc, argv);
+	while ((ch = opt_next(&o, "46c:hjkm:n:rt:Vw:", longopts)) != -1) {
 		switch (ch) {
 		case '4':
 			family = AF_INET;
@@ -900,10 +924,10 @@ main(int argc, char *argv[])
 			family = AF_INET6;
 			break;
 		case 'c':
-			b.b_conns = (int)parse_num(ch, optarg, 1, CONN_MAX);
+			b.b_conns = (int)parse_num("-c", o.o_arg, 1, CONN_MAX);
 			break;
 		case 'h':
-			usage(stdout, EX_OK);
+			usage();
 		case 'j':
 			b.b_json = 1;
 			break;
@@ -911,31 +935,35 @@ main(int argc, char *argv[])
 			b.b_persist = 1;
 			break;
 		case 'm':
-			msg = optarg;
+			msg = o.o_arg;
 			break;
 		case 'n':
-			b.b_count = (uint64_t)parse_num(ch, optarg, 1, LONG_MAX);
+			b.b_count = (uint64_t)parse_num("-n", o.o_arg, 1,
+			    LLONG_MAX);
 			break;
 		case 'r':
 			b.b_raw = 1;
 			break;
 		case 't':
-			b.b_secs = parse_num(ch, optarg, 1, 86400);
+			b.b_secs = parse_num("-t", o.o_arg, 1, 86400);
 			break;
 		case 'V':
-			printf("hellobench/%s\n", VERSION);
+			printf("hellobench %s\n", VERSION);
 			return EX_OK;
 		case 'w':
-			b.b_wait = parse_num(ch, optarg, 1, 86400) * NS;
+			b.b_wait = parse_num("-w", o.o_arg, 1, 86400) * NS;
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			usage_error(o.o_err);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 2)
-		die(EX_USAGE, "too many arguments (see hellobench -h)");
+	argc = o.o_nargs;
+	argv = o.o_args;
+	if (argc > 2) {
+		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
+		    argv[2]);
+		usage_error(err);
+	}
 	b.b_host = addr_unbracket(argc > 0 ? argv[0] : "127.0.0.1", bare,
 	    sizeof(bare));
 	b.b_port = argc > 1 ? argv[1] : "9999";

@@ -224,35 +224,58 @@ print("ok")' "$output"
 	assert_equal "$stderr" "hellobench: connect to 127.0.0.1 port $p: Connection refused"
 }
 
-@test "usage errors: one line and exit 2" {
+# usage_error MSG: stderr is MSG, the synopsis and a pointer to -h.
+usage_error() {
+	assert_equal "$stderr" "$1
+usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]
+                  [-t seconds] [-w seconds] [host [port]]
+Try 'hellobench -h' for more information."
+}
+
+@test "usage errors: the reason, the synopsis, a pointer to -h; exit 2" {
 	run -2 --separate-stderr hellobench -c 0
-	assert_equal "$stderr" 'hellobench: -c: bad value "0": expected 1 to 65536'
+	usage_error 'hellobench: -c: bad value "0": out of range (1 to 65536)'
 	run -2 --separate-stderr hellobench -n 1x
-	assert_equal "$stderr" 'hellobench: -n: bad value "1x": expected 1 to 9223372036854775807'
+	usage_error 'hellobench: -n: bad value "1x": not a number'
 	run -2 --separate-stderr hellobench -t 0
-	assert_equal "$stderr" 'hellobench: -t: bad value "0": expected 1 to 86400'
-	run -2 --separate-stderr hellobench -w -1
-	assert_equal "$stderr" 'hellobench: -w: bad value "-1": expected 1 to 86400'
+	usage_error 'hellobench: -t: bad value "0": out of range (1 to 86400)'
+	run -2 --separate-stderr hellobench -w
+	usage_error 'hellobench: option -w needs a value'
 	run -2 --separate-stderr hellobench -m exit
-	assert_equal "$stderr" 'hellobench: -m: "exit" ends the session; it has no answer'
+	usage_error 'hellobench: -m: "exit" ends the session; it has no answer'
 	run -2 --separate-stderr hellobench -r -m ''
-	assert_equal "$stderr" 'hellobench: -m: raw framing has no empty message'
+	usage_error 'hellobench: -m: raw framing has no empty message'
+	run -2 --separate-stderr hellobench -m $'a\r'
+	usage_error 'hellobench: -m: the server drops a CR at the end of a line'
+	run -2 --separate-stderr hellobench a 1 2
+	usage_error 'hellobench: unexpected argument "2"'
+	run -2 --separate-stderr hellobench -x
+	usage_error 'hellobench: unknown option -x'
+	assert_output ''
 	run -2 --separate-stderr hellobench 127.0.0.1 99999
 	assert_equal "$stderr" 'hellobench: bad port "99999": out of range'
-	run -2 --separate-stderr hellobench a 1 2
-	assert_equal "$stderr" 'hellobench: too many arguments (see hellobench -h)'
-	run -2 --separate-stderr hellobench -x
-	assert_equal "${stderr_lines[0]}" 'hellobench: invalid option -- '"'x'"
-	assert_equal "${stderr_lines[1]}" 'usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]'
-	assert_output ''
+}
+
+@test "options may follow the operands; -- ends them" {
+	start_hellod -w 2
+	run -0 hellobench 127.0.0.1 "$PORT" -n 5 -c 1 -k
+	assert_line --index 1 'replies:   5 ok, 0 failed, over 1 connections'
+	run -2 --separate-stderr hellobench -- 127.0.0.1 -k
+	assert_equal "$stderr" 'hellobench: bad port "-k": not a number'
 }
 
 @test "-h prints the usage on stdout; -V the version" {
 	run -0 --separate-stderr hellobench -h
 	assert_line --index 0 'usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]'
+	local o
+	for o in '-4, -6' -c '-h, --help' -j -k -m -n -r -t '-V, --version' -w; do
+		assert_line --regexp "^  $o "
+	done
 	assert_equal "$stderr" ''
 	run -0 hellobench --help
 	assert_line --index 0 --partial 'usage: hellobench'
 	run -0 hellobench -V
-	assert_output --regexp '^hellobench/[0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^hellobench [0-9]+\.[0-9]+\.[0-9]+$'
+	run -0 hellobench --version
+	assert_output --regexp '^hellobench [0-9]+\.[0-9]+\.[0-9]+$'
 }
