@@ -281,6 +281,13 @@ main(int argc, char *argv[])
 		if (st == LR_EOF || (st == LR_PARTIAL && len == 0))
 			break;
 		if (st == LR_WAKE) {
+			/*
+			 * The server spoke first (an error before it closes):
+			 * on a terminal, leave the prompt and any half-typed
+			 * line alone on theirs.
+			 */
+			if (h.h_prompt)
+				fputc('\n', stdout);
 			receive(&h, 0);
 			continue;
 		}

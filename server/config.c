@@ -16,6 +16,11 @@
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL };
 
+/*
+ * One directive.  Each takes one value: one word, or one double-quoted
+ * string that may hold blanks (see cf_value()); a list is one line per
+ * item, as Listen is.
+ */
 struct directive {
 	const char	*d_name;
 	enum cf_type	 d_type;
@@ -49,14 +54,20 @@ static const struct directive directives[] = {
 	{ "User",			STR(cf_user) },
 };
 
-static const char *levels[] = {
+/* The LogLevel words, also the level names log.c prints. */
+const char *const cf_levels[LOG_L_MAX] = {
 	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
 };
+_Static_assert(sizeof(cf_levels) / sizeof(cf_levels[0]) == LOG_L_MAX,
+    "one LogLevel word for each level");
 
 static int	cf_number(const struct directive *, const char *, long *,
 		    char *, size_t);
 static int	cf_apply(struct config *, const struct directive *,
 		    const char *, char *, size_t);
+static const struct directive *cf_find(const char *);
+static int	cf_value(const struct directive *, const char *, char *,
+		    size_t, char *, size_t);
 static int	cf_file(struct config *, const char *, char *, size_t);
 static int	cf_absolute(struct config *, const char *, char *, size_t);
 
@@ -142,8 +153,8 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 		}
 		return 0;
 	case T_LOGLEVEL:
-		for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-			if (strcasecmp(value, levels[i]) == 0) {
+		for (i = 0; i < LOG_L_MAX; i++)
+			if (strcasecmp(value, cf_levels[i]) == 0) {
 				cf->cf_loglevel = (int)i;
 				return 0;
 			}
@@ -155,40 +166,104 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 	return -1;
 }
 
+/* Return the directive called name (any case), or NULL. */
+static const struct directive *
+cf_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
+		if (strcasecmp(name, directives[i].d_name) == 0)
+			return &directives[i];
+	return NULL;
+}
+
 /*
- * Set directive name (any case) to value.  Return 0, or -1 with a
- * reason that names the directive in err.
+ * Set directive name (any case) to value, taken as it is.  Return 0,
+ * or -1 with a reason that names the directive in err.
  */
 int
 cf_set(struct config *cf, const char *name, const char *value, char *err,
     size_t errlen)
 {
-	size_t i;
+	const struct directive *d;
 
-	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++) {
-		if (strcasecmp(name, directives[i].d_name) != 0)
-			continue;
-		if (*value == '\0') {
-			snprintf(err, errlen, "%s: missing value",
-			    directives[i].d_name);
-			return -1;
-		}
-		return cf_apply(cf, &directives[i], value, err, errlen);
+	if ((d = cf_find(name)) == NULL) {
+		snprintf(err, errlen, "unknown directive \"%s\"", name);
+		return -1;
 	}
-	snprintf(err, errlen, "unknown directive \"%s\"", name);
-	return -1;
+	if (*value == '\0') {
+		snprintf(err, errlen, "%s: missing value", d->d_name);
+		return -1;
+	}
+	return cf_apply(cf, d, value, err, errlen);
 }
 
 /*
- * Apply one "Name value" line.  Blank lines and '#' comments are
- * ignored; a value may be wrapped in double quotes.  The line is not
- * modified.  Return 0, or -1 with a reason in err.
+ * Copy the value of directive d from the text v (past the name) into
+ * buf.  The value is one word, or a double-quoted string that may hold
+ * blanks.  After it, a '#' that follows a blank starts a comment (so
+ * "User #1000" and "ErrorLog /a#b" keep their '#', and
+ * "ErrorLog /var/log/e.log  # main log" means /var/log/e.log).  Any
+ * other word after the value is an error that shows the words: each
+ * directive takes one value.  Return 0, or -1 with err.
+ */
+static int
+cf_value(const struct directive *d, const char *v, char *buf, size_t len,
+    char *err, size_t errlen)
+{
+	const char *e, *rest, *typed = v;
+	size_t n;
+
+	if (*v == '"') {
+		if ((e = strchr(v + 1, '"')) == NULL) {
+			snprintf(err, errlen, "%s: missing closing quote",
+			    d->d_name);
+			return -1;
+		}
+		v++;
+		rest = e + 1;
+	} else {
+		for (e = v; *e != '\0' && !isspace((unsigned char)*e); e++)
+			;
+		rest = e;
+	}
+	while (isspace((unsigned char)*rest))
+		rest++;
+	if (*rest != '\0' &&
+	    !(*rest == '#' && isspace((unsigned char)rest[-1]))) {
+		/* Quote the words up to a comment, blanks trimmed. */
+		for (e = rest; *e != '\0' && !(*e == '#' &&
+		    isspace((unsigned char)e[-1])); e++)
+			;
+		while (isspace((unsigned char)e[-1]))
+			e--;
+		snprintf(err, errlen, "%s: more than one value: %.*s (quote "
+		    "a value that holds blanks)", d->d_name, (int)(e - typed),
+		    typed);
+		return -1;
+	}
+	n = (size_t)(e - v);
+	if (n >= len) {
+		snprintf(err, errlen, "%s: value too long", d->d_name);
+		return -1;
+	}
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Apply one "Name value" line.  Blank lines and lines starting with
+ * '#' are ignored; see cf_value() for the value and a comment after it.
+ * The line is not modified.  Return 0, or -1 with a reason in err.
  */
 int
 cf_line(struct config *cf, const char *line, char *err, size_t errlen)
 {
 	char name[64], value[MAX_PATH + 2];
-	const char *p = line, *v, *e;
+	const struct directive *d;
+	const char *p = line, *v;
 	size_t n;
 
 	while (isspace((unsigned char)*p))
@@ -204,22 +279,15 @@ cf_line(struct config *cf, const char *line, char *err, size_t errlen)
 	}
 	memcpy(name, p, n);
 	name[n] = '\0';
-	while (isspace((unsigned char)*v))
-		v++;
-	for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
-		;
-	if (e - v >= 2 && *v == '"' && e[-1] == '"') {
-		v++;
-		e--;
-	}
-	n = (size_t)(e - v);
-	if (n >= sizeof(value)) {
-		snprintf(err, errlen, "%s: value too long", name);
+	if ((d = cf_find(name)) == NULL) {
+		snprintf(err, errlen, "unknown directive \"%s\"", name);
 		return -1;
 	}
-	memcpy(value, v, n);
-	value[n] = '\0';
-	return cf_set(cf, name, value, err, errlen);
+	while (isspace((unsigned char)*v))
+		v++;
+	if (cf_value(d, v, value, sizeof(value), err, errlen) == -1)
+		return -1;
+	return cf_set(cf, d->d_name, value, err, errlen);
 }
 
 static int

@@ -226,7 +226,7 @@ ctl_command(const struct config *cf, const char *word)
 		if (sig == 0) {
 			sb_status(&sb, stdout);
 			sb_destroy(&sb, NULL);
-			return fflush(stdout) == 0 ? 0 : 1;
+			return fflush(stdout) == 0 ? 0 : EXIT_FATAL;
 		}
 		gen = sb.sb_hdr->sh_generation;
 		sb_destroy(&sb, NULL);

@@ -37,6 +37,7 @@
 #define EXIT_NOTRUNNING	3	/* -k: no server runs under this PidFile */
 #define EXIT_CHILDFATAL	4	/* a worker could not start; master gave up */
 #define EXIT_CTLFAIL	5	/* -k: the server did not do as told in time */
+#define EXIT_FATAL	6	/* a system error after startup: fatal() */
 
 /*
  * Exit statuses of a worker, read by the master.  A worker that cannot
@@ -51,7 +52,8 @@ enum framing { FRAMING_LINE, FRAMING_RAW };
 
 enum log_level {
 	LOG_L_EMERG, LOG_L_ALERT, LOG_L_CRIT, LOG_L_ERR, LOG_L_WARN,
-	LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG
+	LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG,
+	LOG_L_MAX
 };
 
 struct config {
@@ -173,6 +175,7 @@ extern volatile sig_atomic_t	worker_stop;	/* TERM: close and exit */
 extern volatile sig_atomic_t	worker_finish;	/* USR1: finish, then exit */
 
 /* config.c */
+extern const char *const cf_levels[LOG_L_MAX];	/* "emerg" ... "debug" */
 void	 cf_defaults(struct config *);
 int	 cf_set(struct config *, const char *name, const char *value,
 	    char *err, size_t errlen);
@@ -248,6 +251,7 @@ void	 session_run(const struct worker_ctx *, int fd, struct sb_slot *,
 /* priv.c */
 int	 priv_resolve(struct config *, char *err, size_t errlen);
 int	 priv_drop(const struct config *, char *err, size_t errlen);
+const char *priv_ignored(const struct config *);
 
 /* ctl.c */
 int	 pid_lock(const char *path, char *err, size_t errlen);

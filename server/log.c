@@ -25,13 +25,13 @@ static int	 log_started;		/* past startup: full log lines */
 static int	 access_fd = -1;
 static char	 log_who[32] = "master";
 
-static const char *level_names[] = {
-	"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
-};
-static const int syslog_prio[] = {
+/* The level names are config.c's cf_levels[], LogLevel's words. */
+static const int syslog_prio[LOG_L_MAX] = {
 	LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR, LOG_WARNING, LOG_NOTICE,
 	LOG_INFO, LOG_DEBUG
 };
+_Static_assert(sizeof(syslog_prio) / sizeof(syslog_prio[0]) == LOG_L_MAX,
+    "one syslog priority for each level");
 static const char *end_words[] = {
 	"exit", "eof", "timeout", "too-long", "reset", "shutdown"
 };
@@ -159,7 +159,7 @@ log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 		localtime_r(&now, &tm);
 		n = strftime(line, sizeof(line), "[%Y-%m-%d %H:%M:%S] ", &tm);
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
-		    "[%s] [pid %ld] %s: ", level_names[level], (long)getpid(),
+		    "[%s] [pid %ld] %s: ", cf_levels[level], (long)getpid(),
 		    log_who);
 	} else
 		n = (size_t)snprintf(line, sizeof(line), "%s: ", log_who);
@@ -213,7 +213,10 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Log at crit with strerror(errno) and exit 1. */
+/*
+ * Log at crit with strerror(errno) and exit EXIT_FATAL: a system error
+ * this process cannot go on after, never a configuration error.
+ */
 void
 fatal(const char *fmt, ...)
 {
@@ -222,7 +225,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_L_CRIT, errno, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(EXIT_FATAL);
 }
 
 void
@@ -233,7 +236,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_L_CRIT, 0, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(EXIT_FATAL);
 }
 
 const char *

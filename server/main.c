@@ -3,6 +3,7 @@
  * startup: pid file, logs, listeners, detaching, then the master.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -41,6 +42,8 @@ static void	die(int, const char *, ...)
 static void	parse_options(int, char **, struct options *);
 static void	add_directive(struct options *, int, const char *);
 static int	parse_workers(const char *);
+static int	check_paths(const struct config *, char *, size_t);
+static int	check_config(const struct config *);
 static int	detach(void);
 static int	start(struct config *, const struct cmdline *, int);
 
@@ -70,7 +73,7 @@ usage(void)
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
 "WINCH graceful stop.  Exit status: 0 ok, 1 usage or configuration error,\n"
 "2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
-"5 the server did not do as -k told it in time.\n");
+"5 the server did not do as -k told it in time, 6 a system error.\n");
 	exit(0);
 }
 
@@ -189,6 +192,85 @@ parse_options(int argc, char **argv, struct options *op)
 }
 
 /*
+ * What a start would find out too late: a log or the pid file that
+ * cannot be created.  Without creating anything, check that each file
+ * is writable, or that its directory exists and is.  The scoreboard
+ * (PidFile.scoreboard) lives next to the pid file.  Return 0, or -1
+ * with err naming the directive and the path.
+ */
+static int
+check_paths(const struct config *cf, char *err, size_t errlen)
+{
+	const struct {
+		const char	*what;
+		const char	*path;
+	} files[] = {
+		{ "PidFile", cf->cf_pidfile },
+		{ "ErrorLog", cf->cf_errorlog },
+		{ "CustomLog", cf->cf_customlog },
+	};
+	char dir[MAX_PATH], *slash;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *path = files[i].path;
+
+		/* cf_absolute() made every path absolute. */
+		if (path[0] != '/')
+			continue;
+		if (stat(path, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen, "%s %s: %s", files[i].what,
+				    path, strerror(EISDIR));
+				return -1;
+			}
+			if (access(path, W_OK) == -1)
+				goto fail;
+			continue;
+		}
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		slash[slash == dir ? 1 : 0] = '\0';
+		if (stat(dir, &st) == -1)
+			goto fail;
+		if (!S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			goto fail;
+		}
+		if (access(dir, W_OK | X_OK) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s %s: %s", files[i].what, files[i].path,
+	    strerror(errno));
+	return -1;
+}
+
+/*
+ * hellod -t: what a start checks, short of binding, forking and
+ * creating files.  Errors and warnings go to stderr, as httpd -t and
+ * nginx -t print them.  Return the exit status.
+ */
+static int
+check_config(const struct config *cf)
+{
+	char err[MAX_PATH + 256];
+	const char *ignored;
+
+	if (check_paths(cf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hellod: %s\nSyntax error\n", err);
+		return EXIT_CONFIG;
+	}
+	if ((ignored = priv_ignored(cf)) != NULL)
+		fprintf(stderr, "hellod: warning: %s ignored: not running as "
+		    "root\n", ignored);
+	fprintf(stderr, "Syntax OK\n");
+	return 0;
+}
+
+/*
  * Become a daemon: fork, and let the parent wait until the child says the
  * server is up (exit 0) or dies trying (exit with its status), so that
  * "hellod -d" returns only once it is known to work.  The child starts a
@@ -235,6 +317,7 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 {
 	int lfd[MAX_LISTEN], pidfd = -1, readyfd = -1, rc, devnull;
 	char err[512];
+	const char *ignored;
 
 	if (daemonize)
 		readyfd = detach();
@@ -253,6 +336,9 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 		die(EXIT_STARTUP, "PidFile %s: %s", cf->cf_pidfile,
 		    strerror(rc));
 	}
+	/* As nginx does, say so rather than run as someone else silently. */
+	if ((ignored = priv_ignored(cf)) != NULL)
+		log_msg(LOG_L_WARN, "%s ignored: not running as root", ignored);
 	if (daemonize) {
 		if (chdir("/") == -1 ||
 		    (devnull = open("/dev/null", O_RDWR)) == -1)
@@ -299,10 +385,8 @@ main(int argc, char *argv[])
 			fprintf(stderr, "hellod: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	if (op.op_test) {
-		printf("Syntax OK\n");
-		return 0;
-	}
+	if (op.op_test)
+		return check_config(&cf);
 	if (op.op_kword != NULL && strcmp(op.op_kword, "start") != 0)
 		return ctl_command(&cf, op.op_kword);
 	return start(&cf, clp, op.op_daemonize);

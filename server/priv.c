@@ -41,6 +41,20 @@ priv_number(const char *name, const char *value, unsigned long *id,
 }
 
 /*
+ * Return what of User and Group a server that is not root cannot apply
+ * and so ignores ("User", "Group" or "User and Group"), or NULL.
+ */
+const char *
+priv_ignored(const struct config *cf)
+{
+	if (geteuid() == 0)
+		return NULL;
+	if (cf->cf_user[0] != '\0')
+		return cf->cf_group[0] != '\0' ? "User and Group" : "User";
+	return cf->cf_group[0] != '\0' ? "Group" : NULL;
+}
+
+/*
  * Turn User and Group ("name" or "#number") into ids, so that a typo is
  * a startup error rather than a worker that cannot start.  Without
  * Group, the user's login group is used.  Return 0, or -1 with err.

@@ -143,8 +143,9 @@ write_full_conf() {
 	write_full_conf
 	sed -i "s|^PidFile .*|PidFile $PIDF|" "$CONF"
 	run -0 --separate-stderr hellod -t -f "$CONF"
-	assert_output 'Syntax OK'
-	[ -z "$stderr" ]
+	# On stderr, as httpd -t and nginx -t print it.
+	assert_output ''
+	assert_equal "$stderr" 'Syntax OK'
 	[ ! -e "$PIDF" ]
 	[ ! -e "$BATS_TEST_TMPDIR/error.log" ]
 	[ ! -e "$PIDF.scoreboard" ]
@@ -175,4 +176,97 @@ write_full_conf() {
 @test "a numeric User out of range is refused by -t" {
 	run --separate-stderr -1 hellod -t -C 'User #4294967295'
 	assert_equal "$stderr" $'hellod: User: bad value "#4294967295"\nSyntax error'
+}
+
+# --- hellod -t checks what a start would ------------------------------
+
+@test "-t: a missing directory for ErrorLog, CustomLog or PidFile is an error" {
+	local d
+	for d in ErrorLog CustomLog PidFile; do
+		run -1 --separate-stderr hellod -t -C "$d $BATS_TEST_TMPDIR/nodir/f"
+		assert_output ''
+		assert_equal "$stderr" "hellod: $d $BATS_TEST_TMPDIR/nodir/f: No such file or directory
+Syntax error"
+	done
+	# The same configuration does not start either: -t told the truth.
+	run -2 --separate-stderr hellod -l "127.0.0.1:$(free_port)" \
+	    -C "PidFile $BATS_TEST_TMPDIR/nodir/f"
+	# A relative path is checked against the starting directory.
+	cd "$BATS_TEST_TMPDIR"
+	run -1 --separate-stderr hellod -t -C 'ErrorLog logs/error.log'
+	assert_equal "${stderr_lines[0]}" "hellod: ErrorLog $BATS_TEST_TMPDIR/logs/error.log: No such file or directory"
+	mkdir logs
+	run -0 --separate-stderr hellod -t -C 'ErrorLog logs/error.log'
+	assert_equal "$stderr" 'Syntax OK'
+	[ ! -e logs/error.log ]
+}
+
+@test "-t: a directory in place of a file, or a file in place of a directory" {
+	touch "$BATS_TEST_TMPDIR/plain"
+	run -1 --separate-stderr hellod -t -C "ErrorLog $BATS_TEST_TMPDIR"
+	assert_equal "${stderr_lines[0]}" "hellod: ErrorLog $BATS_TEST_TMPDIR: Is a directory"
+	run -1 --separate-stderr hellod -t -C "PidFile $BATS_TEST_TMPDIR/plain/h.pid"
+	assert_equal "${stderr_lines[0]}" "hellod: PidFile $BATS_TEST_TMPDIR/plain/h.pid: Not a directory"
+}
+
+@test "-t: a directory the server cannot write to is an error" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run hellod as nobody"
+	mkdir -m 755 "$BATS_TEST_TMPDIR/ro"
+	chmod 755 "$BATS_TEST_TMPDIR"
+	run -1 --separate-stderr setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups hellod -t -C "PidFile $BATS_TEST_TMPDIR/ro/h.pid"
+	assert_equal "${stderr_lines[0]}" "hellod: PidFile $BATS_TEST_TMPDIR/ro/h.pid: Permission denied"
+}
+
+@test "two values for a one-value directive name the directive and the line" {
+	printf 'Timeout 5\nErrorLog /var/log/a.log /var/log/b.log\n' >"$CONF"
+	run -1 --separate-stderr hellod -t -f "$CONF"
+	assert_equal "$stderr" "hellod: $CONF:2: ErrorLog: more than one value: /var/log/a.log /var/log/b.log (quote a value that holds blanks)
+Syntax error"
+	run -1 --separate-stderr hellod -t -C 'Timeout 5 10'
+	assert_equal "${stderr_lines[0]}" "hellod: -C 'Timeout 5 10': Timeout: more than one value: 5 10 (quote a value that holds blanks)"
+	run -1 --separate-stderr hellod -t -C 'PidFile "/tmp/a b" c'
+	assert_equal "${stderr_lines[0]}" "hellod: -C 'PidFile \"/tmp/a b\" c': PidFile: more than one value: \"/tmp/a b\" c (quote a value that holds blanks)"
+	run -1 --separate-stderr hellod -t -C 'PidFile "/tmp/a b'
+	assert_equal "${stderr_lines[0]}" "hellod: -C 'PidFile \"/tmp/a b': PidFile: missing closing quote"
+}
+
+@test "a '#' after a blank ends the value; a '#' inside a word stays" {
+	PORT=$(free_port)
+	cat >"$CONF" <<-EOF
+	Listen 127.0.0.1:$PORT   # loopback only
+	ErrorLog $BATS_TEST_TMPDIR/e#1.log # main log
+	CustomLog "$BATS_TEST_TMPDIR/a b.log"	# quoted, with a blank
+	User #0 # root, by number
+	Timeout 5#
+	EOF
+	run -1 --separate-stderr hellod -t -f "$CONF"
+	assert_equal "${stderr_lines[0]}" "hellod: $CONF:5: Timeout: bad value \"5#\": not a number"
+	sed -i '$d' "$CONF"
+	launch_hellod -f "$CONF"
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/e#1.log"
+	[ -e "$BATS_TEST_TMPDIR/a b.log" ]
+	run -0 ls "$BATS_TEST_TMPDIR"
+	refute_output --partial 'main log'
+	refute_output --partial 'quoted'
+}
+
+@test "User and Group when not root: a warning from -t and at start" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run hellod as nobody"
+	chmod 755 "$BATS_TEST_TMPDIR"
+	run -0 --separate-stderr setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups hellod -t -C 'User nobody' -C 'Group nogroup'
+	assert_equal "$stderr" 'hellod: warning: User and Group ignored: not running as root
+Syntax OK'
+	PORT=$(free_port)
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups hellod -w 1 \
+	    -l "127.0.0.1:$PORT" -C 'User nobody' 2>"$HELLOD_ERR" 3>&- &
+	HELLOD_PID=$!
+	wait_until 5 port_open "$PORT"
+	wait_until 5 grep -q 'started' "$HELLOD_ERR"
+	run -0 grep -c '\[warn\] .* master: User ignored: not running as root$' "$HELLOD_ERR"
+	# As root, no warning.
+	run -0 --separate-stderr hellod -t -C 'User nobody'
+	assert_equal "$stderr" 'Syntax OK'
 }

@@ -190,3 +190,16 @@ Try 'hello -h' for more information."
 	run -5 --separate-stderr bash -c "head -c 1100000 /dev/zero | tr '\\0' a | hello 127.0.0.1 $PORT"
 	assert_equal "$stderr" 'hello: input line longer than 1048576 bytes'
 }
+
+@test "on a terminal, an error from the server starts on a new line" {
+	start_hellod -w 1 -C 'Timeout 1'
+	# Standard input stays open with a half-typed line; the server
+	# gives up first.
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 4<>"$BATS_TEST_TMPDIR/in"
+	printf 'mic' >&4
+	run -4 timeout 10 script -qec "hello 127.0.0.1 $PORT" /dev/null <"$BATS_TEST_TMPDIR/in"
+	exec 4>&-
+	assert_output --partial $'> \r\nerror: timeout\r\n'
+	assert_output --partial $'hello: server closed the connection'
+}

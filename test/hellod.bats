@@ -548,3 +548,11 @@ block_a_worker() {
 	kill "$FLOOD_PID" 2>/dev/null || true
 	wait "$FLOOD_PID" 2>/dev/null || true
 }
+
+@test "exit 6 is a system error, never a configuration error (-k status into a full disk)" {
+	local pidf="$BATS_TEST_TMPDIR/h.pid"
+	start_hellod -w 1 -C "PidFile $pidf"
+	run -6 --separate-stderr bash -c "hellod -k status -C 'PidFile $pidf' >/dev/full"
+	run -0 --separate-stderr hellod -k status -C "PidFile $pidf"
+	assert_line 'ServerMPM: prefork'
+}
