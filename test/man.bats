@@ -171,3 +171,73 @@ exit_codes_documented() {
 @test "hellobench.1 documents every exit status of hellobench.c" {
 	exit_codes_documented hellobench 5
 }
+
+# kwords: the -k words of server/ctl.c's one table, one a line.
+kwords() {
+	sed -n '/^} ctl_words\[\] = {/,/^};/p' "$TOP/server/ctl.c" |
+	    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p'
+}
+
+@test "the -k words: ctl.c's table, hellod -h and hellod.8 agree" {
+	words=$(kwords)
+	[ "$(wc -l <<<"$words")" -ge 6 ] || fail "parsed: $words"
+	run -0 hellod -h
+	synopsis_words=$(grep -o '\[-k [a-z|-]*\]' <<<"$output" |
+	    sed 's/^\[-k //; s/\]$//' | tr '|' '\n')
+	assert_equal "$synopsis_words" "$words"
+	for w in $words; do
+		grep -q "^\.It Cm $w$" "$TOP/man/hellod.8" ||
+		    fail "hellod.8 has no .It Cm $w"
+	done
+}
+
+@test "the LogLevel words of config.c are those of hellod.conf.5" {
+	words=$(sed -n '/^const char \*const cf_levels/,/^};/p' \
+	    "$TOP/server/config.c" | grep -o '"[a-z]*"' | tr -d '"')
+	[ "$(wc -w <<<"$words")" -eq 8 ] || fail "parsed: $words"
+	entry=$(sed -n '/^\.It Ic LogLevel/,/^\.It Ic /p' "$TOP/man/hellod.conf.5")
+	assert_equal "$(grep -o '^\.Cm [a-z]*' <<<"$entry" | sed 's/^\.Cm //' |
+	    sed '$d')" "$words"
+}
+
+@test "httpget.1 documents every exit status of httpget.h" {
+	codes=$(sed -n 's/^#define EX_[A-Z]*[[:space:]]*\([0-9]*\).*/\1/p' \
+	    "$TOP/client/httpget.h")
+	[ "$(wc -w <<<"$codes")" -eq 7 ] || fail "parsed: $codes"
+	exit_status=$(section "$TOP/man/httpget.1" 'EXIT STATUS')
+	for c in $codes; do
+		[ "$c" -eq 0 ] && continue	# .Ex -std says it
+		grep -q "^\.It $c$" <<<"$exit_status" ||
+		    fail "httpget.1 EXIT STATUS has no .It $c"
+	done
+}
+
+@test "every program: -V and --version print 'NAME X.Y.Z'; -h and --help the same help" {
+	local p
+	for p in hellod hello httpget hellobench; do
+		run -0 --separate-stderr "$p" -V
+		assert_output --regexp "^$p [0-9]+\\.[0-9]+\\.[0-9]+\$"
+		local v=$output
+		run -0 --separate-stderr "$p" --version
+		assert_output "$v"
+		run -0 --separate-stderr "$p" -h
+		assert_equal "$stderr" ''
+		local h=$output
+		run -0 --separate-stderr "$p" --help
+		assert_output "$h"
+	done
+}
+
+@test "every program: a usage error is one line, the -h synopsis and a pointer to -h" {
+	local p synopsis
+	for p in hellod hello httpget hellobench; do
+		run -0 "$p" -h
+		synopsis=$(sed '/^  *-/,$d' <<<"$output")
+		run --separate-stderr "$p" --no-such-option
+		[ "$status" -ne 0 ] || fail "$p accepted --no-such-option"
+		assert_output ''
+		assert_equal "$stderr" "$p: unknown option --no-such-option
+$synopsis
+Try '$p -h' for more information."
+	done
+}
