@@ -131,7 +131,7 @@ usage(void)
 	    " 0: none)\n"
 	    "  -o file         save the body to file (- for standard output)\n"
 	    "  -q              print no headers and no progress\n"
-	    "  -T seconds      connect, send and read timeout"
+	    "  -T seconds      lookup, connect, send and read timeout"
 	    " (default 60, 0: none)\n"
 	    "  --trust-server-names  name the file after the last redirect's"
 	    " URL\n"

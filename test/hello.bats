@@ -203,3 +203,8 @@ Try 'hello -h' for more information."
 	assert_output --partial $'> \r\nerror: timeout\r\n'
 	assert_output --partial $'hello: server closed the connection'
 }
+
+@test "-w bounds the name lookup too (exit 3)" {
+	run --separate-stderr -3 silent_dns timeout 8 hello -w 1 nosuch.example.com 9999
+	assert_equal "$stderr" 'hello: cannot resolve "nosuch.example.com": timed out'
+}

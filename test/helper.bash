@@ -115,3 +115,33 @@ talk() {
 promcheck() {
 	python3 "$TOP/test/promcheck.py" "$@"
 }
+
+# silent_dns CMD...: run CMD in a private mount namespace whose
+# /etc/resolv.conf names a server (a random 127/8 address, port 53)
+# that takes queries and never answers, so any name lookup hangs for
+# the resolver's whole timeout (5 s, twice).  Skips the test without
+# root or unshare.
+silent_dns() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a private resolv.conf"
+	unshare -m true 2>/dev/null || skip "unshare -m is not allowed here"
+	local ns="127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))"
+	local conf="$BATS_TEST_TMPDIR/resolv.conf" pid rc=0
+	printf 'nameserver %s\noptions timeout:5 attempts:2\n' "$ns" >"$conf"
+	python3 - "$ns" >"$BATS_TEST_TMPDIR/dns.ready" 3>&- <<'PY' &
+import socket, sys, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], 53))
+t = socket.socket()
+t.bind((sys.argv[1], 53))
+t.listen(8)
+print("ready", flush=True)
+time.sleep(60)
+PY
+	pid=$!
+	wait_until 5 grep -q ready "$BATS_TEST_TMPDIR/dns.ready" || return 1
+	unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift &&
+	    exec "$@"' sh "$conf" "$@" || rc=$?
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return "$rc"
+}

@@ -150,3 +150,10 @@ squeeze() {
 	run -0 grep -c -- '^\.It Fl -binary$' "$TOP/man/httpget.1"
 	run -0 grep -c -- '^\.It Fl -trust-server-names$' "$TOP/man/httpget.1"
 }
+
+@test "-T bounds the name lookup too (exit 4)" {
+	# The resolver would wait 10 s; -T 1 gives up long before timeout 8.
+	run --separate-stderr -4 silent_dns timeout 8 httpget -T 1 http://nosuch.example.com/x
+	assert_equal "$stderr" 'httpget: http://nosuch.example.com/x: cannot resolve "nosuch.example.com": timed out'
+	[ ! -e x ]
+}
