@@ -3,6 +3,7 @@
  * commands that find a running master through it.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,9 @@ static const struct {
 	{ "status",		0 },
 };
 
-static int	ctl_wait_gone(pid_t, int64_t);
+static int	pid_lock_once(const char *, char *, size_t);
+static pid_t	pid_holder(int);
+static int	ctl_wait_gone(int, int64_t);
 static int	ctl_new_serving(const struct scoreboard *, uint32_t);
 static int	ctl_wait_generation(const char *, uint32_t, int64_t);
 
@@ -42,9 +45,35 @@ static int	ctl_wait_generation(const char *, uint32_t, int64_t);
  * a server already runs: that is refused.  A file left by a dead one
  * carries no lock and is taken over.  The lock lasts as long as the
  * returned descriptor's process.  Return it, or -1 with err.
+ *
+ * A server that stops unlinks its pid file while it still holds the
+ * lock.  If we opened the file just before that, we lock a file that no
+ * longer has the name, and a third server would find the path free: so
+ * after locking, check that the path still names the file we locked,
+ * and start again if not.
  */
 int
 pid_lock(const char *path, char *err, size_t errlen)
+{
+	struct stat fst, pst;
+	int fd, tries;
+
+	for (tries = 0; tries < PID_LOCK_TRIES; tries++) {
+		if ((fd = pid_lock_once(path, err, errlen)) == -1)
+			return -1;
+		if (fstat(fd, &fst) == 0 && stat(path, &pst) == 0 &&
+		    fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
+			return fd;
+		close(fd);
+	}
+	snprintf(err, errlen, "PidFile %s: replaced while it was being "
+	    "locked, %d times", path, PID_LOCK_TRIES);
+	return -1;
+}
+
+/* One attempt of pid_lock(): open (creating) and lock, no more. */
+static int
+pid_lock_once(const char *path, char *err, size_t errlen)
 {
 	struct flock fl;
 	int fd;
@@ -97,33 +126,52 @@ pid_remove(int fd, const char *path)
 	close(fd);
 }
 
-/*
- * Return the pid of the master holding the pid file's lock, or 0 when
- * none does (no file, or one left by a dead server).
- */
-pid_t
-pid_running(const char *path)
+/* The pid of the process holding fd's file locked, or 0 when none. */
+static pid_t
+pid_holder(int fd)
 {
 	struct flock fl;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK) {
-		close(fd);
+	if (fcntl(fd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK)
 		return 0;
-	}
-	close(fd);
 	return fl.l_pid;
 }
 
-static int
-ctl_wait_gone(pid_t pid, int64_t deadline)
+/*
+ * Return the pid of the master holding the pid file's lock, or 0 when
+ * none does (no file, or one left by a dead server).  With fdp, the
+ * open file is left in *fdp (or -1) for ctl_wait_gone().
+ */
+pid_t
+pid_running(const char *path, int *fdp)
 {
-	while (kill(pid, 0) == 0 || errno != ESRCH) {
+	pid_t pid;
+	int fd;
+
+	if (fdp != NULL)
+		*fdp = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((pid = pid_holder(fd)) == 0 || fdp == NULL)
+		close(fd);
+	else
+		*fdp = fd;
+	return pid;
+}
+
+/*
+ * Wait until the master has let go of the pid file's lock (fd, opened
+ * while it held it).  Not kill(pid, 0): that succeeds on a zombie, a
+ * master that has exited but whose parent has not reaped it yet, while
+ * its lock goes the moment it exits.
+ */
+static int
+ctl_wait_gone(int fd, int64_t deadline)
+{
+	while (pid_holder(fd) != 0) {
 		if (io_now() >= deadline)
 			return -1;
 		(void)poll(NULL, 0, 50);
@@ -202,6 +250,7 @@ ctl_command(const struct config *cf, const char *word)
 	uint32_t gen = 0;
 	int i, sig;
 	pid_t pid;
+	int pfd, rc;
 
 	if ((i = ctl_lookup(word)) == -1 || strcmp(word, "start") == 0) {
 		fprintf(stderr, "hellod: -k %s: not a control command\n", word);
@@ -212,7 +261,8 @@ ctl_command(const struct config *cf, const char *word)
 		fprintf(stderr, "hellod: -k %s needs a PidFile\n", word);
 		return EXIT_CONFIG;
 	}
-	if ((pid = pid_running(cf->cf_pidfile)) == 0) {
+	/* pfd stays open for ctl_wait_gone(); exit closes it otherwise. */
+	if ((pid = pid_running(cf->cf_pidfile, &pfd)) == 0) {
 		fprintf(stderr, "hellod: not running (no live server holds "
 		    "PidFile %s)\n", cf->cf_pidfile);
 		return EXIT_NOTRUNNING;
@@ -244,8 +294,10 @@ ctl_command(const struct config *cf, const char *word)
 		}
 		return 0;
 	}
-	if (ctl_wait_gone(pid, io_deadline(((int64_t)cf->cf_graceful_timeout +
-	    10) * 1000)) == -1) {
+	rc = ctl_wait_gone(pfd, io_deadline(((int64_t)cf->cf_graceful_timeout +
+	    10) * 1000));
+	close(pfd);
+	if (rc == -1) {
 		fprintf(stderr, "hellod: server (pid %ld) is still running\n",
 		    (long)pid);
 		return EXIT_CTLFAIL;

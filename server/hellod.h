@@ -28,6 +28,7 @@
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
+#define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
 
 /*
  * Exit statuses of hellod itself (documented in hellod.8).
@@ -257,7 +258,7 @@ const char *priv_ignored(const struct config *);
 int	 pid_lock(const char *path, char *err, size_t errlen);
 int	 pid_write(int fd, pid_t);
 void	 pid_remove(int fd, const char *path);
-pid_t	 pid_running(const char *path);
+pid_t	 pid_running(const char *path, int *fdp);
 int	 ctl_lookup(const char *word);
 int	 ctl_command(const struct config *, const char *word);
 

@@ -149,3 +149,70 @@ scoreboard_is() { status | grep -qx "Scoreboard: $1"; }
 	run -0 talk "$PORT" <<<$'after\nexit'
 	assert_output $'welcome!\nhello, after!'
 }
+
+@test "-k stop returns once the master has exited, even while it is an unreaped zombie" {
+	PORT=$(free_port)
+	run -0 python3 - "$PORT" "$PIDF" <<'PY'
+import os, socket, subprocess, sys, time
+port, pidf = sys.argv[1], sys.argv[2]
+# Popen without wait(): once it exits, the master stays a zombie.
+p = subprocess.Popen(["hellod", "-l", "127.0.0.1:" + port, "-w", "1",
+                      "-C", "PidFile " + pidf], stderr=subprocess.DEVNULL)
+end = time.monotonic() + 5
+while not (os.path.exists(pidf) and os.path.getsize(pidf) > 0):
+    assert time.monotonic() < end, "no pid file"
+    time.sleep(0.05)
+try:
+    k = subprocess.run(["hellod", "-k", "stop", "-C", "PidFile " + pidf,
+                        "-C", "GracefulShutdownTimeout 1"], timeout=8)
+    print("-k stop:", k.returncode)
+    print("master:", open("/proc/%d/stat" % p.pid).read().split()[2])
+finally:
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+PY
+	assert_output $'-k stop: 0\nmaster: Z'
+}
+
+has_children() { [ -n "$(children "$1")" ]; }
+
+# holds_open PID FILE: process PID has FILE open.
+holds_open() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = "$2" ] && return 0
+	done 2>/dev/null
+	return 1
+}
+
+@test "a server that locks a pid file being removed by one that stops takes a fresh one" {
+	command -v strace >/dev/null || skip "needs strace"
+	local port2 spid b
+	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	local a=$HELLOD_PID
+	port2=$(free_port)
+	# B opens the pid file now but locks it one second later (its first
+	# fcntl() is delayed), after A has unlinked it and exited.
+	strace -f -o /dev/null -e trace=fcntl \
+	    -e inject=fcntl:delay_enter=1000000:when=1 \
+	    hellod -l "127.0.0.1:$port2" -w 1 -C "PidFile $PIDF" \
+	    2>"$BATS_TEST_TMPDIR/b.err" 3>&- &
+	spid=$!
+	wait_until 5 has_children "$spid"
+	b=$(children "$spid")
+	wait_until 5 holds_open "$b" "$PIDF"
+	kill -TERM "$a"
+	wait_until 5 pid_gone "$a"
+	wait "$a" || true
+	HELLOD_PID=$b
+	wait_until 5 port_open "$port2"
+	# B holds a pid file under the name, with its pid in it.
+	wait_until 5 test -s "$PIDF"
+	run -0 cat "$PIDF"
+	assert_output "$b"
+	run -0 hellod -k status -C "PidFile $PIDF"
+	assert_line "ServerPid: $b"
+	stop_hellod
+	wait "$spid" || true
+}
