@@ -29,6 +29,8 @@
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
 #define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
+#define START_TRIES	3	/* -d: failed worker starts before giving up */
+#define START_WAIT_MS	30000	/* -d: longest wait for a ready worker */
 
 /*
  * Exit statuses of hellod itself (documented in hellod.8).
@@ -239,6 +241,7 @@ int	 pool_room(const struct pool *, const struct worker_ctx *);
 void	 pool_owe(struct pool *, int);
 int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);
+const char *pool_start_failed(const struct pool *, int tries);
 
 /* worker.c */
 void	 worker_main(struct worker_ctx *) __attribute__((__noreturn__));

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ static int	parse_workers(const char *);
 static int	check_paths(const struct config *, char *, size_t);
 static int	check_config(const struct config *);
 static int	detach(void);
+static void	detach_wait(int, pid_t) __attribute__((__noreturn__));
 static int	start(struct config *, const struct cmdline *, int);
 
 static const struct opt_long longopts[] = {
@@ -280,10 +282,8 @@ check_config(const struct config *cf)
 static int
 detach(void)
 {
-	int p[2], status;
+	int p[2];
 	pid_t pid;
-	char c;
-	ssize_t n;
 
 	if (pipe(p) == -1 || io_cloexec(p[0]) == -1 || io_cloexec(p[1]) == -1)
 		die(EXIT_STARTUP, "pipe: %s", strerror(errno));
@@ -297,10 +297,42 @@ detach(void)
 		return p[1];
 	}
 	close(p[1]);
-	while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
-		;
-	if (n == 1)
+	detach_wait(p[0], pid);
+	/* NOTREACHED */
+}
+
+/*
+ * The "-d" parent: wait, bounded, for the child's word on readiness
+ * fd: "R" (exit 0), or "F" and why no worker became ready (print it;
+ * the child stops itself).  EOF means the child died first.  A child
+ * that says nothing in time is stopped.  Exit with the child's status.
+ */
+static void
+detach_wait(int fd, pid_t pid)
+{
+	int64_t deadline = io_deadline(START_WAIT_MS + 5000);
+	char msg[256];
+	size_t len = 0;
+	ssize_t n = -1;
+	int status;
+
+	while (len < sizeof(msg) - 1 && io_wait(fd, POLLIN, deadline) > 0) {
+		if ((n = read(fd, msg + len, sizeof(msg) - 1 - len)) <= 0 &&
+		    (n == 0 || errno != EINTR))
+			break;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	msg[len] = '\0';
+	if (len > 0 && msg[0] == 'R')
 		_exit(0);
+	if (len > 1 && msg[0] == 'F')
+		fprintf(stderr, "hellod: %s\n", msg + 1);
+	else if (n != 0 && len == 0) {
+		fprintf(stderr, "hellod: the server was not ready within %d "
+		    "seconds; stopping it\n", (START_WAIT_MS + 5000) / 1000);
+		kill(pid, SIGTERM);
+	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	_exit(WIFEXITED(status) && WEXITSTATUS(status) != 0 ?

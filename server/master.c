@@ -44,6 +44,7 @@ static void	master_close_listeners(struct master *);
 static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
 static int	master_serving(const struct master *);
+static int	master_ready(struct master *, int, int64_t);
 
 /* Record the signal and wake the loop; nothing else happens here. */
 static void
@@ -255,9 +256,10 @@ static void
 master_started(struct master *m)
 {
 	char line[MAX_LISTEN * (ADDR_STRMAX + 2)], addr[ADDR_STRMAX];
+	char count[64];
 	const struct config *cf = m->m_cf;
 	size_t n = 0;
-	int i;
+	int i, live;
 
 	line[0] = '\0';
 	for (i = 0; i < cf->cf_nlisten; i++) {
@@ -265,14 +267,21 @@ master_started(struct master *m)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
 		    i ? ", " : "", addr);
 	}
-	if (cf->cf_fixed)
-		log_msg(LOG_L_NOTICE, "%s started: %d worker%s, listening on %s",
-		    SERVER_NAME, cf->cf_start_servers,
-		    cf->cf_start_servers == 1 ? "" : "s", line);
+	/* Say how many were forked: a fork may have failed. */
+	live = pool_live(m->m_pool);
+	if (live < cf->cf_start_servers)
+		snprintf(count, sizeof(count), "%d of %d workers", live,
+		    cf->cf_start_servers);
 	else
-		log_msg(LOG_L_NOTICE, "%s started: %d workers (up to %d), "
-		    "listening on %s", SERVER_NAME, cf->cf_start_servers,
-		    cf->cf_max_workers, line);
+		snprintf(count, sizeof(count), "%d worker%s", live,
+		    live == 1 ? "" : "s");
+	if (cf->cf_fixed)
+		log_msg(LOG_L_NOTICE, "%s started: %s, listening on %s",
+		    SERVER_NAME, count, line);
+	else
+		log_msg(LOG_L_NOTICE, "%s started: %s (up to %d), "
+		    "listening on %s", SERVER_NAME, count, cf->cf_max_workers,
+		    line);
 }
 
 /*
@@ -290,6 +299,38 @@ master_serving(const struct master *m)
 		    m->m_sb.sb_slot[i].ss_generation == m->m_wc.wc_generation)
 			return 1;
 	return 0;
+}
+
+/*
+ * For a "-d" parent waiting on readyfd: once a worker is ready, send
+ * "R".  If none can be (START_TRIES failed starts in a row, or nothing
+ * ready by start_by), send "F" and the reason, for the parent to print,
+ * and stop the server.  Return 1 once readyfd is answered and closed.
+ */
+static int
+master_ready(struct master *m, int readyfd, int64_t start_by)
+{
+	const char *why;
+	char msg[256];
+	int n;
+
+	if (master_serving(m))
+		n = snprintf(msg, sizeof(msg), "R");
+	else if ((why = pool_start_failed(m->m_pool, START_TRIES)) != NULL ||
+	    (io_now() >= start_by && (why = "still starting") != NULL)) {
+		n = snprintf(msg, sizeof(msg), "Fno worker became ready "
+		    "(%s); the server stopped", why);
+		log_msg(LOG_L_EMERG, "%s", msg + 1);
+		m->m_status = EXIT_CHILDFATAL;
+		sig_term = 1;
+	} else
+		return 0;
+	/* A parent that is gone needs no answer. */
+	if (write(readyfd, msg, (size_t)n) == -1) {
+		/* nothing to do */
+	}
+	close(readyfd);
+	return 1;
 }
 
 static int
@@ -341,9 +382,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 {
 	struct master m;
 	struct pollfd pfd;
-	int64_t now, next_tick, t;
+	int64_t now, next_tick, t, start_by;
 	char err[512], c;
-	int i;
 
 	memset(&m, 0, sizeof(m));
 	m.m_cf = cf;
@@ -358,19 +398,15 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		m.m_wc.wc_close[m.m_wc.wc_nclose++] = pidfd;
 	if (readyfd != -1)
 		m.m_wc.wc_close[m.m_wc.wc_nclose++] = readyfd;
-	for (i = 0; i < cf->cf_start_servers; i++)
-		pool_spawn(m.m_pool, &m.m_wc);
+	pool_owe(m.m_pool, cf->cf_start_servers);
+	pool_fill(m.m_pool, &m.m_wc, io_now());
 	master_started(&m);
 	pfd.fd = self_pipe[0];
 	pfd.events = POLLIN;
 	next_tick = io_deadline(TICK_MS);
+	start_by = io_deadline(START_WAIT_MS);
 	for (;;) {
-		if (readyfd != -1 && master_serving(&m)) {
-			/* A parent that is gone needs no answer. */
-			if (write(readyfd, "R", 1) == -1) {
-				/* nothing to do */
-			}
-			close(readyfd);
+		if (readyfd != -1 && master_ready(&m, readyfd, start_by) == 1) {
 			readyfd = -1;
 			/* The number may be reused; children must not close it. */
 			m.m_wc.wc_close[--m.m_wc.wc_nclose] = -1;

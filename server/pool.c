@@ -543,6 +543,16 @@ pool_live(const struct pool *pl)
 	return n;
 }
 
+/*
+ * Why workers cannot start, once tries forks or starts in a row have
+ * failed with no worker ready since; NULL while there is hope.
+ */
+const char *
+pool_start_failed(const struct pool *pl, int tries)
+{
+	return pl->pl_fails >= tries ? pl->pl_why : NULL;
+}
+
 int
 pool_fatal(const struct pool *pl)
 {

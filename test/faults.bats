@@ -14,6 +14,8 @@ setup() {
 
 teardown() {
 	pm_teardown
+	kill_daemon "$PIDF"
+	[ -z "${TEST_UID:-}" ] || kill_uid "$TEST_UID"
 }
 
 status() { hellod -k status -C "PidFile $PIDF"; }
@@ -215,4 +217,54 @@ holds_open() {
 	assert_line "ServerPid: $b"
 	stop_hellod
 	wait "$spid" || true
+}
+
+# kill_uid UID: stop, by PID, whatever UID still runs (after a failure).
+kill_uid() {
+	local p
+	for p in $(pgrep -u "$1"); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
+@test "hellod -d gives up when no worker can be forked: says why, exits 4, leaves nothing running" {
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	# A uid of our own, so no other process counts against the limit.
+	local uid=$((40000 + RANDOM % 20000))
+	TEST_UID=$uid
+	PORT=$(free_port)
+	# Two processes at most: the -d parent and the master; every worker
+	# fork fails with EAGAIN.
+	run -4 --separate-stderr timeout 20 setpriv --reuid="$uid" \
+	    --regid="$uid" --clear-groups prlimit --nproc=2 \
+	    hellod -d -l "127.0.0.1:$PORT" -w 2
+	assert_equal "$stderr" 'hellod: no worker became ready (fork: Resource temporarily unavailable); the server stopped'
+	[ "$(pgrep -c -u "$uid")" -eq 0 ] || { kill_uid "$uid"; fail "left running"; }
+	run -0 port_closed "$PORT"
+}
+
+@test "hellod -d gives up when workers die before they are ready: says why, exits 4, leaves nothing running" {
+	crash_at_start
+	PORT=$(free_port)
+	run -4 --separate-stderr timeout 20 prlimit --as="$CRASH_LIMIT" \
+	    hellod -d -l "127.0.0.1:$PORT" -w 1 -C 'MaxLineLength 1048576' \
+	    -C "PidFile $PIDF"
+	assert_equal "$stderr" 'hellod: no worker became ready (worker 0 exited 1 before it was ready); the server stopped'
+	run -0 port_closed "$PORT"
+	run ! test -e "$PIDF"
+}
+
+@test "the start message counts the workers forked, not those asked for" {
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	local uid=$((40000 + RANDOM % 20000))
+	TEST_UID=$uid
+	PORT=$(free_port)
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	# Four processes: the master and three workers.
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups prlimit --nproc=4 \
+	    hellod -l "127.0.0.1:$PORT" -w 8 2>"$HELLOD_ERR" 3>&- &
+	HELLOD_PID=$!
+	wait_until 5 log_has "$HELLOD_ERR" ' started: '
+	run -0 grep ' started: ' "$HELLOD_ERR"
+	assert_output --regexp 'master: hellod/[^ ]+ started: 3 of 8 workers, listening on 127\.0\.0\.1:[0-9]+$'
 }
