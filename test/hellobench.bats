@@ -216,6 +216,16 @@ print("ok")' "$output"
 	run -0 hellobench -k -n 20 -c 4 127.0.0.1 "$FAKE_PORT"
 }
 
+@test "-c: a low soft descriptor limit is raised; past the hard one, exit 2" {
+	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 200 ] ||
+	    skip "hard descriptor limit below 200"
+	start_hellod -w 2
+	run -0 bash -c "ulimit -Sn 64 && hellobench -c 100 -n 200 127.0.0.1 $PORT"
+	assert_line --index 1 'sessions:  200 ok, 0 failed, over 200 connections'
+	run -2 --separate-stderr bash -c "ulimit -n 64 && hellobench -c 100 127.0.0.1 $PORT"
+	assert_equal "$stderr" 'hellobench: -c 100: needs 116 descriptors; the limit is 64'
+}
+
 @test "no server: one line and exit 1" {
 	local p
 	p=$(free_port)
