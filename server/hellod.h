@@ -224,6 +224,7 @@ int	 master_bind(const struct config *, int *lfd, char *err,
 	    size_t errlen);
 int	 master_main(struct config *, const struct cmdline *, int *lfd,
 	    int detached, int readyfd, int pidfd);
+int	 master_queued(int fd);
 
 /* pool.c */
 struct pool;

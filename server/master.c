@@ -3,6 +3,14 @@
  * self-pipe with a one-second tick, and there handles, in this order:
  * dead children, stop, graceful stop, restart, pool maintenance.
  */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#ifdef __linux__
+#include <asm/socket.h>		/* SO_ATTACH_FILTER */
+#include <linux/filter.h>
+#include <linux/tcp.h>		/* TCP_INFO, struct tcp_info */
+#endif
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,6 +38,8 @@ struct master {
 	int			 m_detached;
 	int			 m_stopping;
 	int			 m_status;
+	int			 m_draining;	/* graceful stop: queues first */
+	int64_t			 m_stop_by;	/* its deadline, or 0 */
 	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
 	int			 m_postponed;	/* ... and logged as waiting */
 };
@@ -41,6 +51,9 @@ static int	master_listen(const struct config *, const struct config *,
 static void	master_restart(struct master *, int);
 static void	master_try_restart(struct master *);
 static void	master_close_listeners(struct master *);
+static void	master_drain_begin(struct master *);
+static int	master_drained(const struct master *);
+static void	master_graceful_stop(struct master *, int64_t);
 static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
 static int	master_serving(const struct master *);
@@ -162,6 +175,93 @@ master_close_listeners(struct master *m)
 			close(m->m_lfd[i]);
 		m->m_lfd[i] = -1;
 	}
+}
+
+/*
+ * The number of connections waiting in fd's accept queue, or -1 where
+ * the system does not say.  On Linux, TCP_INFO on a listening socket
+ * reports the accept queue's length in tcpi_unacked.
+ */
+int
+master_queued(int fd)
+{
+#if defined(__linux__) && defined(TCP_INFO)
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= sizeof(ti.tcpi_unacked) + offsetof(struct tcp_info,
+	    tcpi_unacked))
+		return (int)ti.tcpi_unacked;
+#else
+	(void)fd;
+#endif
+	return -1;
+}
+
+/*
+ * A graceful stop serves the connections the kernel has already queued:
+ * they are clients, and closing the listeners would reset them.  First
+ * no new connection may join the queues.  On Linux a socket filter that
+ * drops every packet does that: the listener runs it on each packet it
+ * receives (SYNs, and ACKs that would complete a handshake), while the
+ * queued connections are sockets of their own that it does not touch.
+ * A client that tries from then on gets no answer to its SYN and, once
+ * the listener is closed, is refused when it retries.  Elsewhere the
+ * queues are drained as found, and a connection that arrives between
+ * the last accept and the close is reset, as it always was.
+ */
+static void
+master_drain_begin(struct master *m)
+{
+	int i, n = 0, q;
+#ifdef SO_ATTACH_FILTER
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog;
+
+	prog.len = 1;
+	prog.filter = &drop;
+	for (i = 0; i < m->m_cf->cf_nlisten; i++)
+		if (m->m_lfd[i] != -1 && setsockopt(m->m_lfd[i], SOL_SOCKET,
+		    SO_ATTACH_FILTER, &prog, sizeof(prog)) == -1)
+			log_warn("graceful stop: listener %d still queues", i);
+#endif
+	for (i = 0; i < m->m_cf->cf_nlisten; i++)
+		if (m->m_lfd[i] != -1 && (q = master_queued(m->m_lfd[i])) > 0)
+			n += q;
+	log_msg(LOG_L_NOTICE, "graceful stop: no new connections; serving "
+	    "the %d queued first", n);
+}
+
+/* True once no listener has a connection waiting to be accepted. */
+static int
+master_drained(const struct master *m)
+{
+	struct pollfd pfd[MAX_LISTEN];
+	int i, n = 0;
+
+	for (i = 0; i < m->m_cf->cf_nlisten; i++) {
+		if (m->m_lfd[i] == -1)
+			continue;
+		pfd[n].fd = m->m_lfd[i];
+		pfd[n++].events = POLLIN;
+	}
+	return poll(pfd, (nfds_t)n, 0) == 0;
+}
+
+/*
+ * Graceful stop, second step, once the queues are empty (or the
+ * deadline has passed): close the listeners and tell every worker to
+ * finish its session and exit.
+ */
+static void
+master_graceful_stop(struct master *m, int64_t deadline)
+{
+	log_msg(LOG_L_NOTICE, "graceful stop: finishing sessions");
+	master_close_listeners(m);
+	pool_stop(m->m_pool, 1, deadline);
+	m->m_draining = 0;
 }
 
 /*
@@ -414,8 +514,11 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		t = pool_next_event(m.m_pool);
 		if (t == 0 || t > next_tick)
 			t = next_tick;
-		/* A "-d" parent waits for the first worker; look often. */
-		if (readyfd != -1 && t > io_now() + 20)
+		/*
+		 * A "-d" parent waits for the first worker, and a graceful
+		 * stop for the queues to empty: look often.
+		 */
+		if ((readyfd != -1 || m.m_draining) && t > io_now() + 20)
 			t = io_now() + 20;
 		if (poll(&pfd, 1, io_timeout(t)) > 0)
 			while (read(self_pipe[0], &c, 1) == 1)
@@ -431,6 +534,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		}
 		if (sig_term && m.m_stopping != 2) {
 			sig_term = 0;
+			m.m_draining = 0;
 			log_msg(LOG_L_NOTICE, "stopping: closing every session");
 			master_close_listeners(&m);
 			pool_stop(m.m_pool, 0, now + STOP_KILL_MS);
@@ -438,12 +542,15 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		}
 		if (sig_winch && !m.m_stopping) {
 			sig_winch = 0;
-			log_msg(LOG_L_NOTICE, "graceful stop: finishing sessions");
-			master_close_listeners(&m);
-			pool_stop(m.m_pool, 1, cf->cf_graceful_timeout > 0 ?
-			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0);
+			master_drain_begin(&m);
+			m.m_stop_by = cf->cf_graceful_timeout > 0 ?
+			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0;
+			m.m_draining = 1;
 			m.m_stopping = 1;
 		}
+		if (m.m_draining && (master_drained(&m) ||
+		    (m.m_stop_by != 0 && now >= m.m_stop_by)))
+			master_graceful_stop(&m, m.m_stop_by);
 		if ((sig_hup || sig_usr1) && !m.m_stopping) {
 			/* HUP wins over USR1: its deadline is the stricter. */
 			m.m_restart = sig_hup || m.m_restart == 1 ? 1 : 2;

@@ -268,3 +268,37 @@ kill_uid() {
 	run -0 grep ' started: ' "$HELLOD_ERR"
 	assert_output --regexp 'master: hellod/[^ ]+ started: 3 of 8 workers, listening on 127\.0\.0\.1:[0-9]+$'
 }
+
+# connect_fails PORT: a connection to PORT does not complete in 0.5 s.
+connect_fails() {
+	python3 - "$1" <<'PY'
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
+except OSError:
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+
+@test "graceful stop serves every connection already queued, and queues no new one" {
+	HOLDERS=()
+	WORKERS=2 start_hellod -w 2
+	hold 2
+	# Five more clients: the kernel accepts them into the listen queue.
+	local out="$BATS_TEST_TMPDIR/queued"
+	python3 "$TOP/test/hold.py" "$PORT" 5 --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$out" 2>&1 3>&- &
+	HOLDERS+=("$!")
+	wait_until 5 hold_seen_in "$out" 5 connected
+	kill -WINCH "$HELLOD_PID"
+	wait_until 5 log_has "$HELLOD_ERR" 'graceful stop: no new connections; serving the 5 queued first$'
+	run -0 connect_fails "$PORT"
+	release_holders
+	run -0 cat "$out"
+	assert_line --regexp '^[0-9]+ done 5 of 5$'
+	wait_until 10 pid_gone "$HELLOD_PID"
+	run -0 wait "$HELLOD_PID"
+	HELLOD_PID=
+}
+hold_seen_in() { [ "$(grep -c -- "$3" "$1")" -ge "$2" ]; }
