@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #define MAX_PATH	1024
 #define MAX_CMDLINE	64	/* -C, -l and -w directives on one command line */
 #define SPAWN_RATE_MAX	32	/* workers forked a second at the most */
+#define SPAWN_BATCH_MAX	64	/* workers starting at once, on demand */
 #define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
@@ -131,6 +133,11 @@ struct sb_header {
 	volatile pid_t		sh_master;
 	volatile int64_t	sh_started;	/* time() the master started */
 	volatile uint32_t	sh_generation;
+	/*
+	 * Workers waiting for a connection, kept by sb_set_state(): the
+	 * worker that takes the last one wakes the master (see pool_burst()).
+	 */
+	atomic_int		sh_idle;
 	/* Counts of workers that have exited, folded in by the master. */
 	volatile uint64_t	sh_sessions;
 	volatile uint64_t	sh_messages;
@@ -215,6 +222,7 @@ int	 sb_attach(struct scoreboard *, const char *path, char *err,
 	    size_t errlen);
 void	 sb_destroy(struct scoreboard *, const char *path);
 void	 sb_set_state(struct sb_slot *, char state);
+void	 sb_wake_on_demand(struct scoreboard *, int fd);
 void	 sb_reap(struct scoreboard *, int slot);
 void	 sb_status(const struct scoreboard *, FILE *);
 char	*sb_path(const char *pidfile, char *buf, size_t len);
@@ -234,6 +242,7 @@ int	 pool_spawn(struct pool *, struct worker_ctx *);
 void	 pool_reap(struct pool *, struct worker_ctx *);
 void	 pool_fill(struct pool *, struct worker_ctx *, int64_t now);
 void	 pool_maintain(struct pool *, struct worker_ctx *, int64_t now);
+int	 pool_burst(struct pool *, struct worker_ctx *, int64_t now);
 void	 pool_retire_old(struct pool *, uint32_t gen, int64_t deadline);
 void	 pool_stop(struct pool *, int graceful, int64_t deadline);
 void	 pool_deadlines(struct pool *, int64_t now);

@@ -39,6 +39,7 @@ struct master {
 	int			 m_stopping;
 	int			 m_status;
 	int			 m_draining;	/* graceful stop: queues first */
+	int			 m_bursting;	/* forking as demand comes */
 	int64_t			 m_stop_by;	/* its deadline, or 0 */
 	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
 	int			 m_postponed;	/* ... and logged as waiting */
@@ -306,6 +307,7 @@ master_restart(struct master *m, int graceful)
 			ncf.cf_start_servers = ncf.cf_max_workers;
 	}
 	*m->m_cf = ncf;
+	sb_wake_on_demand(&m->m_sb, ncf.cf_fixed ? -1 : self_pipe[1]);
 	memcpy(m->m_lfd, nfd, sizeof(nfd[0]) * (size_t)ncf.cf_nlisten);
 	m->m_wc.wc_nlfd = ncf.cf_nlisten;
 	m->m_wc.wc_generation++;
@@ -463,10 +465,14 @@ master_setup(struct master *m, char *err, size_t errlen)
 	m->m_wc.wc_lfd = m->m_lfd;
 	m->m_wc.wc_nlfd = m->m_cf->cf_nlisten;
 	m->m_wc.wc_deathfd = death[0];
+	/*
+	 * Workers keep the self-pipe's write end: the one that takes the
+	 * last idle place writes to it (see pool_burst()).
+	 */
 	m->m_wc.wc_close[0] = death[1];
 	m->m_wc.wc_close[1] = self_pipe[0];
-	m->m_wc.wc_close[2] = self_pipe[1];
-	m->m_wc.wc_nclose = 3;
+	m->m_wc.wc_nclose = 2;
+	sb_wake_on_demand(&m->m_sb, m->m_cf->cf_fixed ? -1 : self_pipe[1]);
 	return 0;
 }
 
@@ -515,10 +521,12 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		if (t == 0 || t > next_tick)
 			t = next_tick;
 		/*
-		 * A "-d" parent waits for the first worker, and a graceful
-		 * stop for the queues to empty: look often.
+		 * A "-d" parent waits for the first worker, a graceful stop
+		 * for the queues to empty, and a burst for workers to be
+		 * forked as they start: look often.
 		 */
-		if ((readyfd != -1 || m.m_draining) && t > io_now() + 20)
+		if ((readyfd != -1 || m.m_draining || m.m_bursting) &&
+		    t > io_now() + 20)
 			t = io_now() + 20;
 		if (poll(&pfd, 1, io_timeout(t)) > 0)
 			while (read(self_pipe[0], &c, 1) == 1)
@@ -562,6 +570,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			break;
 		pool_deadlines(m.m_pool, now);
 		pool_fill(m.m_pool, &m.m_wc, now);
+		m.m_bursting = pool_burst(m.m_pool, &m.m_wc, now);
 		if (now >= next_tick) {
 			pool_maintain(m.m_pool, &m.m_wc, now);
 			next_tick = now + TICK_MS;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct pool {
 	int64_t		 pl_next_spawn;	/* no fork before this time */
 	int		 pl_spawn_rate;	/* this second's batch, 1 to 32 */
 	int		 pl_maxed;	/* "reached MaxRequestWorkers" logged */
+	int		 pl_bursting;	/* forking on demand; look again soon */
 	int		 pl_stopping;
 	int		 pl_fatal;
 };
@@ -58,6 +60,11 @@ static void	pool_counts(const struct pool *, const struct worker_ctx *,
 static void	pool_died(struct pool *, struct worker_ctx *, int, int,
 		    int64_t);
 static void	pool_watch(struct pool *, const struct worker_ctx *);
+static int	pool_queued(const struct worker_ctx *);
+static void	pool_check_max(struct pool *, const struct config *, int);
+static void	pool_sync_idle(const struct pool *, struct worker_ctx *);
+static void	pool_retire_idle(struct pool *, struct worker_ctx *);
+static int	pool_starting(const struct pool *, const struct worker_ctx *);
 
 struct pool *
 pool_new(unsigned nslots)
@@ -335,22 +342,26 @@ pool_fill(struct pool *pl, struct worker_ctx *wc, int64_t now)
 }
 
 /*
- * The once-a-second look at the scoreboard.  Too few idle workers: fork
- * 1, then 2, 4, ... up to 32 a second while the shortfall lasts.  Too
- * many: retire one idle worker a second.  Never more than
- * MaxRequestWorkers; reaching it is logged once.
+ * Connections waiting in the listen queues, summed; -1 where the
+ * system does not say (see master_queued()).
  */
-void
-pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
+static int
+pool_queued(const struct worker_ctx *wc)
 {
-	const struct config *cf = wc->wc_cf;
-	int live, idle, busy, n;
-	unsigned i;
+	int i, q, n = 0;
 
-	if (pl->pl_stopping || pl->pl_fatal)
-		return;
-	pool_fill(pl, wc, now);
-	pool_counts(pl, wc, &live, &idle, &busy);
+	for (i = 0; i < wc->wc_nlfd; i++) {
+		if ((q = master_queued(wc->wc_lfd[i])) == -1)
+			return -1;
+		n += q;
+	}
+	return n;
+}
+
+/* "Reached MaxRequestWorkers", once while it lasts, as Apache says it. */
+static void
+pool_check_max(struct pool *pl, const struct config *cf, int busy)
+{
 	if (busy >= cf->cf_max_workers && !pl->pl_maxed) {
 		log_msg(LOG_L_ERR, "server reached MaxRequestWorkers setting "
 		    "(%d), consider raising the MaxRequestWorkers setting",
@@ -358,20 +369,68 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		pl->pl_maxed = 1;
 	} else if (busy < cf->cf_max_workers)
 		pl->pl_maxed = 0;
+}
+
+/*
+ * Set the shared idle count to what the scoreboard shows.  A worker
+ * killed between its state and the count would leave it wrong; what a
+ * worker changes meanwhile is off by one until the next look.
+ */
+static void
+pool_sync_idle(const struct pool *pl, struct worker_ctx *wc)
+{
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (wc->wc_sb->sb_slot[i].ss_state == SB_WAITING)
+			n++;
+	atomic_store(&wc->wc_sb->sb_hdr->sh_idle, n);
+}
+
+/* Retire one idle worker of the current generation. */
+static void
+pool_retire_idle(struct pool *pl, struct worker_ctx *wc)
+{
+	unsigned i;
+
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+
+		if (p->p_pid == 0 || p->p_retiring ||
+		    p->p_gen != wc->wc_generation ||
+		    wc->wc_sb->sb_slot[i].ss_state != SB_WAITING)
+			continue;
+		p->p_retiring = 1;
+		kill(p->p_pid, SIGUSR1);
+		return;
+	}
+}
+
+/*
+ * The once-a-second look at the scoreboard.  Too few idle workers: fork
+ * 1, then 2, 4, ... up to 32 a second while the shortfall lasts, but
+ * where the listen queues can be seen, no more than the shortfall and
+ * the queued connections need.  Too many: retire one idle worker a
+ * second.  Never more than MaxRequestWorkers; reaching it is logged
+ * once.
+ */
+void
+pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
+{
+	const struct config *cf = wc->wc_cf;
+	int live, idle, busy, n, queued;
+
+	if (pl->pl_stopping || pl->pl_fatal)
+		return;
+	pool_fill(pl, wc, now);
+	pool_counts(pl, wc, &live, &idle, &busy);
+	pool_sync_idle(pl, wc);
+	pool_check_max(pl, cf, busy);
 	if (cf->cf_fixed)
 		return;
 	if (idle > cf->cf_max_spare) {
-		for (i = 0; i < pl->pl_nslots; i++) {
-			struct proc *p = &pl->pl_tab[i];
-
-			if (p->p_pid == 0 || p->p_retiring ||
-			    p->p_gen != wc->wc_generation ||
-			    wc->wc_sb->sb_slot[i].ss_state != SB_WAITING)
-				continue;
-			p->p_retiring = 1;
-			kill(p->p_pid, SIGUSR1);
-			break;
-		}
+		pool_retire_idle(pl, wc);
 		pl->pl_spawn_rate = 1;
 		return;
 	}
@@ -382,11 +441,13 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		return;
 	}
 	/*
-	 * As Apache does, fork the whole batch, not just the shortfall:
-	 * idle workers are what is seen, but a burst waits unseen in the
-	 * listen backlog.
+	 * As Apache does, fork the whole batch, not just the shortfall,
+	 * when a burst may wait unseen in the listen backlog.
 	 */
 	n = pl->pl_spawn_rate;
+	if ((queued = pool_queued(wc)) != -1 &&
+	    n > cf->cf_min_spare - idle + queued)
+		n = cf->cf_min_spare - idle + queued;
 	if (n > cf->cf_max_workers - live)
 		n = cf->cf_max_workers - live;
 	if (pl->pl_spawn_rate >= 8)
@@ -396,6 +457,66 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		;
 	if (pl->pl_spawn_rate < SPAWN_RATE_MAX)
 		pl->pl_spawn_rate *= 2;
+}
+
+/*
+ * Meet a burst when it comes, not at the next tick.  The worker that
+ * takes the last idle place wakes the master (sb_set_state()), which
+ * sizes the spawn from the demand it can see: every queued connection
+ * needs a worker, and MinSpareServers more should wait.  Workers still
+ * starting count as on their way.  At most SPAWN_BATCH_MAX are starting
+ * at any time, so that a machine too loaded to start them quickly slows
+ * the forking down rather than drowning in it; MaxRequestWorkers bounds
+ * the rest.  Where the queues cannot be seen, each wake forks the next
+ * batch of the 1, 2, 4 ... ramp.  Return 1 while connections still
+ * wait for workers that could be forked: the master looks again soon.
+ */
+int
+pool_burst(struct pool *pl, struct worker_ctx *wc, int64_t now)
+{
+	const struct config *cf = wc->wc_cf;
+	int live, idle, busy, starting, queued, n;
+
+	if (cf->cf_fixed || pl->pl_stopping || pl->pl_fatal ||
+	    pl->pl_backoff > 0 || now < pl->pl_next_spawn ||
+	    (!pl->pl_bursting && atomic_load(&wc->wc_sb->sb_hdr->sh_idle) > 0))
+		return pl->pl_bursting = 0;
+	pool_counts(pl, wc, &live, &idle, &busy);
+	starting = pool_starting(pl, wc);
+	if ((queued = pool_queued(wc)) == -1) {
+		n = pl->pl_spawn_rate;
+		if (pl->pl_spawn_rate < SPAWN_RATE_MAX)
+			pl->pl_spawn_rate *= 2;
+	} else
+		n = queued + cf->cf_min_spare - idle;
+	if (n > cf->cf_max_workers - live)
+		n = cf->cf_max_workers - live;
+	if (n > SPAWN_BATCH_MAX - starting)
+		n = SPAWN_BATCH_MAX - starting;
+	if (n > 0) {
+		log_msg(LOG_L_INFO, "server seems busy: forking %d workers at "
+		    "once (%d queued, %d idle, %d in all)", n, queued, idle,
+		    live);
+		while (n-- > 0 && pool_spawn(pl, wc) != -1)
+			;
+	} else if (live >= cf->cf_max_workers)
+		pool_check_max(pl, cf, busy);
+	pl->pl_bursting = queued > 0 && live < cf->cf_max_workers;
+	return pl->pl_bursting;
+}
+
+/* Workers of the current generation forked but not yet ready. */
+static int
+pool_starting(const struct pool *pl, const struct worker_ctx *wc)
+{
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (pl->pl_tab[i].p_pid != 0 &&
+		    wc->wc_sb->sb_slot[i].ss_state == SB_STARTING)
+			n++;
+	return n;
 }
 
 /*

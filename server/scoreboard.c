@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "hellod.h"
@@ -128,12 +129,44 @@ sb_destroy(struct scoreboard *sb, const char *path)
 		(void)unlink(path);
 }
 
-/* Post a worker's new state and when it began.  No system call. */
+/*
+ * Where the idle count lives and whom to wake when it reaches 0, in the
+ * master and (inherited) in its workers; unset in "hellod -k status".
+ */
+static atomic_int	*sb_idle;
+static int		 sb_wakefd = -1;
+
+/*
+ * In the master, before forking: from now on the worker that takes the
+ * last idle place writes a byte to fd (nonblocking), so the master
+ * learns of a burst when it happens.  -1: nobody is woken (a fixed pool
+ * forks nothing on demand).
+ */
+void
+sb_wake_on_demand(struct scoreboard *sb, int fd)
+{
+	sb_idle = &sb->sb_hdr->sh_idle;
+	sb_wakefd = fd;
+}
+
+/*
+ * Post a worker's new state and when it began, and keep the idle count.
+ * No system call, except the one byte that says the last idle worker
+ * just got busy.
+ */
 void
 sb_set_state(struct sb_slot *ss, char state)
 {
+	int was_idle = ss->ss_state == SB_WAITING;
+
 	ss->ss_since = (int64_t)time(NULL);
 	ss->ss_state = state;
+	if (sb_idle == NULL || was_idle == (state == SB_WAITING))
+		return;
+	if (state == SB_WAITING)
+		atomic_fetch_add(sb_idle, 1);
+	else if (atomic_fetch_sub(sb_idle, 1) <= 1 && sb_wakefd != -1)
+		(void)!write(sb_wakefd, "", 1);
 }
 
 /*
@@ -148,6 +181,9 @@ sb_reap(struct scoreboard *sb, int slot)
 	sb->sb_hdr->sh_sessions += ss->ss_sessions;
 	sb->sb_hdr->sh_messages += ss->ss_messages;
 	sb->sb_hdr->sh_bytes += ss->ss_bytes;
+	/* A worker killed while it waited no longer counts as idle. */
+	if (ss->ss_state == SB_WAITING)
+		atomic_fetch_sub(&sb->sb_hdr->sh_idle, 1);
 	ss->ss_state = SB_OPEN;
 	ss->ss_pid = 0;
 	ss->ss_sessions = ss->ss_messages = ss->ss_bytes = 0;

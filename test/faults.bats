@@ -302,3 +302,19 @@ PY
 	HELLOD_PID=
 }
 hold_seen_in() { [ "$(grep -c -- "$3" "$1")" -ge "$2" ]; }
+
+@test "a burst is met by forking at once, sized by the queued connections, not by the once-a-second ramp" {
+	start_hellod -C 'StartServers 1' -C 'MinSpareServers 1' \
+	    -C 'MaxSpareServers 40' -C 'LogLevel info' -C 'ReplyDelay 500'
+	# Twenty sessions opened at once, each lasting half a second.
+	run -0 hellobench -c 20 -n 20 127.0.0.1 "$PORT"
+	run -0 grep -E 'server seems busy: forking [0-9]+ workers at once \([1-9][0-9]* queued' "$HELLOD_ERR"
+	# Each spawn covers what was queued then, plus the spare one.
+	local l
+	for l in "${lines[@]}"; do
+		[[ $l =~ forking\ ([0-9]+)\ workers\ at\ once\ \(([0-9]+)\ queued,\ ([0-9]+)\ idle ]]
+		[ "${BASH_REMATCH[1]}" -eq $((BASH_REMATCH[2] + 1 - BASH_REMATCH[3])) ] ||
+		    fail "$l"
+	done
+	run ! log_has "$HELLOD_ERR" 'server seems busy: forking [0-9]+ workers \('
+}
