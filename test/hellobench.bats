@@ -99,6 +99,23 @@ print("ok")' "$output" "$PORT"
 	assert_output ok
 }
 
+@test "latencies are in microseconds: never below the server's ReplyDelay" {
+	start_hellod -w 2 -C 'ReplyDelay 200'
+	run -0 hellobench -j -k -n 4 -c 2 127.0.0.1 "$PORT"
+	run -0 python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+l = r["latency_us"]
+assert 200000 <= l["p50"] <= l["p90"] <= l["p99"] <= l["max"], l
+print("ok")' "$output"
+	run -0 hellobench -j -n 2 -c 2 127.0.0.1 "$PORT"
+	run -0 python3 -c '
+import json, sys
+l = json.loads(sys.argv[1])["latency_us"]
+assert 200000 <= l["p50"] <= l["max"], l
+print("ok")' "$output"
+}
+
 @test "-t 1 runs for about a second with no count" {
 	start_hellod -w 2
 	run -0 hellobench -j -t 1 -c 2 127.0.0.1 "$PORT"
