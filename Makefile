@@ -23,9 +23,9 @@ COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
 COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
 	  common/cidr.h common/opt.h common/num.h
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
-	  server/worker.o server/session.o server/scoreboard.o server/log.o \
-	  server/ctl.o server/priv.o server/proxy.o server/httpreq.o \
-	  server/statustext.o
+	  server/worker.o server/wake.o server/accept.o server/session.o \
+	  server/scoreboard.o server/log.o server/ctl.o server/priv.o \
+	  server/proxy.o server/httpreq.o server/statustext.o
 HELLO_OBJ = client/hello.o
 BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o

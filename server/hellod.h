@@ -7,6 +7,7 @@
 #define HELLOD_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -176,13 +177,43 @@ struct worker_ctx {
 	const int		*wc_lfd;	/* listening sockets */
 	int			 wc_nlfd;
 	int			 wc_deathfd;	/* EOF: the master is gone */
-	int			 wc_wakefd;	/* the worker's own self-pipe */
 	int			 wc_close[6];	/* the master's, closed in a child */
 	int			 wc_nclose;
 };
 
-extern volatile sig_atomic_t	worker_stop;	/* TERM: close and exit */
-extern volatile sig_atomic_t	worker_finish;	/* USR1: finish, then exit */
+/*
+ * A worker's own state, in the worker: what it holds, what it has been
+ * told, its slot and its buffers.  The session borrows it.
+ */
+struct worker {
+	const struct config	*w_cf;
+	struct scoreboard	*w_sb;
+	struct sb_slot		*w_slot;	/* written by this worker only */
+	int			 w_slotno;
+	uint32_t		 w_generation;
+	const int		*w_lfd;		/* listening sockets */
+	int			 w_nlfd;
+	int			 w_lheld;	/* listeners still open here */
+	int			 w_next;	/* listener to try first */
+	int			 w_deathfd;	/* EOF: the master is gone */
+	int			 w_wakefd;	/* read end of the self-pipe */
+	int			 w_stop;	/* TERM, or the master gone */
+	int			 w_finish;	/* USR1: finish, then exit */
+	int			 w_orphan;	/* the master is gone */
+	int64_t			 w_paused;	/* no accept until then */
+	int64_t			 w_complained;	/* last accept error logged */
+	char			*w_in;		/* the line being read */
+	size_t			 w_incap;
+	char			*w_out;		/* the answer being sent */
+};
+
+/* One accepted connection, as the session receives it. */
+struct conn {
+	int			 cn_fd;
+	int			 cn_listener;	/* index in cf_listen */
+	struct sockaddr_storage	 cn_peer;
+	socklen_t		 cn_peerlen;
+};
 
 /* config.c */
 extern const char *const cf_levels[LOG_L_MAX];	/* "emerg" ... "debug" */
@@ -254,12 +285,21 @@ int	 pool_fatal(const struct pool *);
 const char *pool_start_failed(const struct pool *, int tries);
 
 /* worker.c */
-void	 worker_main(struct worker_ctx *) __attribute__((__noreturn__));
-void	 worker_drop_listeners(const struct worker_ctx *);
+void	 worker_main(const struct worker_ctx *) __attribute__((__noreturn__));
+
+/* wake.c */
+int	 wake_init(struct worker *);
+int	 wake_check(struct worker *);
+int	 wake_pending(const struct worker *);
+
+/* accept.c */
+int	 accept_init(struct worker *);
+int	 accept_next(struct worker *, struct conn *);
+void	 accept_close(struct worker *);
 
 /* session.c */
-int	 session_init(const struct config *);
-void	 session_run(const struct worker_ctx *, int fd, struct sb_slot *,
+int	 session_init(struct worker *);
+void	 session_run(struct worker *, const struct conn *,
 	    struct session_stats *);
 
 /* priv.c */

@@ -53,7 +53,7 @@ struct pool {
 	int		 pl_fatal;
 };
 
-static void	pool_child(struct worker_ctx *, int);
+static void	pool_child(struct worker_ctx *, int) __attribute__((__noreturn__));
 static void	pool_status_words(int, char *, size_t);
 static void	pool_counts(const struct pool *, const struct worker_ctx *,
 		    int *, int *, int *);
@@ -148,7 +148,6 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 		/* NOTREACHED */
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	ss->ss_pid = pid;
 	memset(&pl->pl_tab[i], 0, sizeof(pl->pl_tab[i]));
 	pl->pl_tab[i].p_pid = pid;
 	pl->pl_tab[i].p_gen = wc->wc_generation;

@@ -26,54 +26,48 @@
 /* The best-effort error line may wait this long for a slow reader. */
 #define ERR_WAIT_MS	1000
 
-static char	*in_buf;
-static char	*out_buf;
-static size_t	 in_cap;
-
-static int	session_pause(const struct worker_ctx *, int);
-static int	session_send(const struct worker_ctx *, int, const char *,
-		    size_t, struct session_stats *);
-static int	session_answer(const struct worker_ctx *, int, struct sb_slot *,
-		    const char *, size_t, struct session_stats *);
-static int	session_woken(const struct worker_ctx *);
+static int	session_pause(struct worker *, int);
+static int	session_send(struct worker *, int, const char *, size_t,
+		    struct session_stats *);
+static int	session_answer(struct worker *, int, const char *, size_t,
+		    struct session_stats *);
+static int	session_woken(struct worker *);
+static void	session_error(int, const char *, size_t, struct session_stats *);
 static void	session_linger(int);
+static int	session_is_exit(const char *, size_t);
+static int	session_step(struct worker *, int, int, const char *, size_t,
+		    struct session_stats *);
 
 /*
- * Allocate the worker's buffers for cf's MaxLineLength: the line with its
- * CRLF, and the answer around it.  Return 0, or -1 with errno ENOMEM.
+ * Allocate the worker's buffers, once, for MaxLineLength: the line with
+ * its CRLF, and the answer around it.  Return 0, or -1 with errno ENOMEM.
  */
 int
-session_init(const struct config *cf)
+session_init(struct worker *w)
 {
-	size_t max = (size_t)cf->cf_max_line;
+	size_t max = (size_t)w->w_cf->cf_max_line;
 
-	in_cap = max + 2;
-	in_buf = malloc(in_cap);
-	out_buf = malloc(sizeof(PREFIX) + max + sizeof(SUFFIX) + 1);
-	return in_buf == NULL || out_buf == NULL ? -1 : 0;
+	w->w_incap = max + 2;
+	w->w_in = malloc(w->w_incap);
+	w->w_out = malloc(sizeof(PREFIX) + max + sizeof(SUFFIX) + 1);
+	return w->w_in == NULL || w->w_out == NULL ? -1 : 0;
 }
 
 /*
  * The worker's self-pipe or the master's death pipe woke us mid-session.
- * Return 1 when the session must end now: a stop, or a master gone.
+ * Told to finish, the worker lets go of the listeners at once and shows
+ * G.  Return 1 when the session must end now: a stop, or a master gone.
  */
 static int
-session_woken(const struct worker_ctx *wc)
+session_woken(struct worker *w)
 {
-	struct pollfd pfd;
-	char c;
-
-	while (read(wc->wc_wakefd, &c, 1) == 1)
-		;
-	pfd.fd = wc->wc_deathfd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, 0) == 1)
+	if (wake_check(w))
 		return 1;
-	if (worker_finish) {
-		worker_drop_listeners(wc);
-		wc->wc_sb->sb_slot[wc->wc_slot].ss_state = SB_GRACEFUL;
+	if (w->w_finish && w->w_slot->ss_state != SB_GRACEFUL) {
+		accept_close(w);
+		sb_set_state(w->w_slot, SB_GRACEFUL);
 	}
-	return worker_stop != 0;
+	return 0;
 }
 
 /*
@@ -81,17 +75,17 @@ session_woken(const struct worker_ctx *wc)
  * wake for a stop.  Return -1 when the session must end.
  */
 static int
-session_pause(const struct worker_ctx *wc, int ms)
+session_pause(struct worker *w, int ms)
 {
 	struct pollfd pfd[2];
 	int64_t until = io_deadline(ms);
 	int n;
 
-	pfd[0].fd = wc->wc_wakefd;
-	pfd[1].fd = wc->wc_deathfd;
+	pfd[0].fd = w->w_wakefd;
+	pfd[1].fd = w->w_deathfd;
 	pfd[0].events = pfd[1].events = POLLIN;
 	while ((n = poll(pfd, 2, io_timeout(until))) != 0) {
-		if (n > 0 && session_woken(wc))
+		if (n > 0 && session_woken(w))
 			return -1;
 	}
 	return 0;
@@ -103,11 +97,11 @@ session_pause(const struct worker_ctx *wc, int ms)
  * them.  Return 0, or the way the session ends (END_RESET, END_SHUTDOWN).
  */
 static int
-session_send(const struct worker_ctx *wc, int fd, const char *buf, size_t len,
+session_send(struct worker *w, int fd, const char *buf, size_t len,
     struct session_stats *st)
 {
-	int64_t deadline = io_deadline((int64_t)wc->wc_cf->cf_timeout * 1000);
-	int wake[2] = { wc->wc_wakefd, wc->wc_deathfd };
+	int64_t deadline = io_deadline((int64_t)w->w_cf->cf_timeout * 1000);
+	int wake[2] = { w->w_wakefd, w->w_deathfd };
 	size_t off = 0, done;
 
 	while (off < len) {
@@ -121,7 +115,7 @@ session_send(const struct worker_ctx *wc, int fd, const char *buf, size_t len,
 			break;
 		if (errno != ECANCELED)
 			return END_RESET;
-		if (session_woken(wc))
+		if (session_woken(w))
 			return END_SHUTDOWN;
 	}
 	return 0;
@@ -129,32 +123,46 @@ session_send(const struct worker_ctx *wc, int fd, const char *buf, size_t len,
 
 /* Answer one message X with "hello, X!" (and a newline in line framing). */
 static int
-session_answer(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
-    const char *msg, size_t len, struct session_stats *st)
+session_answer(struct worker *w, int fd, const char *msg, size_t len,
+    struct session_stats *st)
 {
+	const struct config *cf = w->w_cf;
+	char *out = w->w_out;
 	size_t n = sizeof(PREFIX) - 1;
 	int end;
 
-	if (wc->wc_cf->cf_reply_delay > 0 &&
-	    session_pause(wc, wc->wc_cf->cf_reply_delay) == -1) {
+	if (cf->cf_reply_delay > 0 &&
+	    session_pause(w, cf->cf_reply_delay) == -1) {
 		st->st_end = END_SHUTDOWN;
 		return -1;
 	}
-	memcpy(out_buf, PREFIX, n);
-	memcpy(out_buf + n, msg, len);
+	memcpy(out, PREFIX, n);
+	memcpy(out + n, msg, len);
 	n += len;
-	out_buf[n++] = '!';
-	if (wc->wc_cf->cf_framing == FRAMING_LINE)
-		out_buf[n++] = '\n';
-	ss->ss_state = SB_WRITING;
-	if ((end = session_send(wc, fd, out_buf, n, st)) != 0) {
+	out[n++] = '!';
+	if (cf->cf_framing == FRAMING_LINE)
+		out[n++] = '\n';
+	if (!w->w_finish)
+		sb_set_state(w->w_slot, SB_WRITING);
+	if ((end = session_send(w, fd, out, n, st)) != 0) {
 		st->st_end = end;
 		return -1;
 	}
 	st->st_messages++;
-	ss->ss_messages++;
-	ss->ss_state = worker_finish ? SB_GRACEFUL : SB_READING;
+	w->w_slot->ss_messages++;
+	if (!w->w_finish)
+		sb_set_state(w->w_slot, SB_READING);
 	return 0;
+}
+
+/* Send an error line, best effort, before the session ends. */
+static void
+session_error(int fd, const char *line, size_t len, struct session_stats *st)
+{
+	size_t done = 0;
+
+	(void)io_write_all(fd, line, len, io_deadline(ERR_WAIT_MS), &done);
+	st->st_out += done;
 }
 
 /*
@@ -179,75 +187,93 @@ session_linger(int fd)
 	}
 }
 
+/* Whether msg is the line that ends a session. */
+static int
+session_is_exit(const char *msg, size_t len)
+{
+	return len == 4 && memcmp(msg, "exit", 4) == 0;
+}
+
 /*
- * Serve the hello protocol on fd until exit, EOF, an error, the idle
- * Timeout or a stop.  Fills st for the access log.
+ * Act on what the line reader returned.  Return 1 to read on, 0 when the
+ * session is over (st_end says why).
+ */
+static int
+session_step(struct worker *w, int fd, int status, const char *msg,
+    size_t len, struct session_stats *st)
+{
+	switch (status) {
+	case LR_LINE:
+		if (session_is_exit(msg, len)) {
+			st->st_end = END_EXIT;
+			return 0;
+		}
+		return session_answer(w, fd, msg, len, st) == 0;
+	case LR_PARTIAL:
+		/* A last line without its newline is still a line. */
+		if (!session_is_exit(msg, len))
+			(void)session_answer(w, fd, msg, len, st);
+		return 0;
+	case LR_EOF:
+		return 0;
+	case LR_TOOLONG:
+		st->st_end = END_TOOLONG;
+		session_error(fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1, st);
+		session_linger(fd);
+		return 0;
+	case LR_TIMEOUT:
+		st->st_end = END_TIMEOUT;
+		session_error(fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1, st);
+		return 0;
+	case LR_WAKE:
+		if (!session_woken(w))
+			return 1;
+		st->st_end = END_SHUTDOWN;
+		return 0;
+	default:
+		st->st_end = END_RESET;
+		return 0;
+	}
+}
+
+/*
+ * Serve the hello protocol on the connection c until exit, EOF, an
+ * error, the idle Timeout or a stop.  The line reader is the session's:
+ * whatever the connection sends first is read through it.  Fills st for
+ * the access log.
  */
 void
-session_run(const struct worker_ctx *wc, int fd, struct sb_slot *ss,
-    struct session_stats *st)
+session_run(struct worker *w, const struct conn *c, struct session_stats *st)
 {
-	const struct config *cf = wc->wc_cf;
+	const struct config *cf = w->w_cf;
+	int64_t idle = (int64_t)cf->cf_timeout * 1000, deadline;
+	int raw = cf->cf_framing == FRAMING_RAW, status;
 	struct linereader lr;
 	const char *msg;
-	size_t len, done = 0;
-	int64_t deadline;
-	int raw = cf->cf_framing == FRAMING_RAW, status;
+	size_t len;
 
-	lr_init(&lr, fd, in_buf, in_cap, (size_t)cf->cf_max_line);
-	lr.lr_wake[0] = wc->wc_wakefd;
-	lr.lr_wake[1] = wc->wc_deathfd;
+	lr_init(&lr, c->cn_fd, w->w_in, w->w_incap, (size_t)cf->cf_max_line);
+	lr.lr_wake[0] = w->w_wakefd;
+	lr.lr_wake[1] = w->w_deathfd;
 	st->st_end = END_EOF;
-	if ((status = session_send(wc, fd, GREETING "\n",
+	if ((status = session_send(w, c->cn_fd, GREETING "\n",
 	    sizeof(GREETING) - raw, st)) != 0) {
 		st->st_end = status;
 		return;
 	}
-	deadline = io_deadline((int64_t)cf->cf_timeout * 1000);
+	deadline = io_deadline(idle);
 	for (;;) {
+		msg = NULL;
+		len = 0;
 		if (raw)
 			status = lr_chunk(&lr, deadline, &msg, &len);
 		else
 			status = lr_read(&lr, deadline, &msg, &len);
 		st->st_in = lr.lr_bytes;
-		switch (status) {
-		case LR_LINE:
-			if (len == 4 && memcmp(msg, "exit", 4) == 0) {
-				st->st_end = END_EXIT;
-				return;
-			}
-			if (session_answer(wc, fd, ss, msg, len, st) == -1)
-				return;
-			deadline = io_deadline((int64_t)cf->cf_timeout * 1000);
-			continue;
-		case LR_PARTIAL:
-			/* A last line without its newline is still a line. */
-			if (!(len == 4 && memcmp(msg, "exit", 4) == 0))
-				(void)session_answer(wc, fd, ss, msg, len, st);
-			return;
-		case LR_EOF:
-			return;
-		case LR_TOOLONG:
-			st->st_end = END_TOOLONG;
-			(void)io_write_all(fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1,
-			    io_deadline(ERR_WAIT_MS), &done);
-			st->st_out += done;
-			session_linger(fd);
-			return;
-		case LR_TIMEOUT:
-			st->st_end = END_TIMEOUT;
-			(void)io_write_all(fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1,
-			    io_deadline(ERR_WAIT_MS), &done);
-			st->st_out += done;
-			return;
-		case LR_WAKE:
-			if (!session_woken(wc))
-				continue;
-			st->st_end = END_SHUTDOWN;
-			return;
-		default:
-			st->st_end = END_RESET;
-			return;
-		}
+		if (!session_step(w, c->cn_fd, status, msg, len, st))
+			break;
+		/* Timeout is the idle time between lines, answers aside. */
+		if (status == LR_LINE)
+			deadline = io_deadline(idle);
 	}
 }

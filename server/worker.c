@@ -1,13 +1,12 @@
 /*
- * worker.c: a worker process: accept a connection, serve its session,
- * repeat, until told to stop or finish, or until the master is gone.
+ * worker.c: a worker process's life: set up, take a connection, serve its
+ * session, repeat, until told to stop or finish, until a new generation
+ * starts, or until the master is gone.  Everything the worker holds is in
+ * one struct worker; the session borrows what it needs from it.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,163 +14,71 @@
 
 #include "hellod.h"
 #include "io.h"
-#include "net.h"
 
-volatile sig_atomic_t	worker_stop;
-volatile sig_atomic_t	worker_finish;
+static void	worker_setup(struct worker *, const struct worker_ctx *);
+static void	worker_serve(struct worker *, struct conn *);
+static int	worker_done(const struct worker *);
 
-static int	wake_w = -1;		/* write end of the self-pipe */
-static int	listeners_closed;
-
-static void	worker_sig(int);
-static void	worker_signals(void);
-static int	worker_accept(struct worker_ctx *, struct sockaddr_storage *,
-		    socklen_t *);
-static void	worker_serve(struct worker_ctx *, struct sb_slot *, int,
-		    const struct sockaddr_storage *, socklen_t);
-
-/* TERM: close the session and exit now; USR1: finish it, then exit. */
+/*
+ * Take over what the master prepared (wc, filled before fork()), drop
+ * privileges and get ready to accept.  Exit WEXIT_FATAL on what no
+ * respawn can fix.
+ */
 static void
-worker_sig(int sig)
+worker_setup(struct worker *w, const struct worker_ctx *wc)
 {
-	int saved = errno;
+	char err[256];
 
-	if (sig == SIGTERM)
-		worker_stop = 1;
-	else
-		worker_finish = 1;
-	/* A full pipe already holds a wakeup; nothing is lost. */
-	if (write(wake_w, "", 1) == -1) {
-		/* nothing to do */
+	memset(w, 0, sizeof(*w));
+	w->w_cf = wc->wc_cf;
+	w->w_sb = wc->wc_sb;
+	w->w_slotno = wc->wc_slot;
+	w->w_slot = &wc->wc_sb->sb_slot[wc->wc_slot];
+	w->w_generation = wc->wc_generation;
+	w->w_lfd = wc->wc_lfd;
+	w->w_nlfd = wc->wc_nlfd;
+	w->w_deathfd = wc->wc_deathfd;
+	log_role("worker %d", w->w_slotno);
+	if (wake_init(w) == -1)
+		fatal("self-pipe");
+	if (priv_drop(w->w_cf, err, sizeof(err)) == -1) {
+		log_msg(LOG_L_EMERG, "cannot drop privileges: %s", err);
+		_exit(WEXIT_FATAL);
 	}
-	errno = saved;
+	if (session_init(w) == -1)
+		fatal("session buffers");
+	if (accept_init(w) == -1)
+		fatal("accept setup");
+	w->w_slot->ss_pid = getpid();
 }
 
-/*
- * Right after fork(): our own handlers, and SIGINT ignored so that a
- * Ctrl-C on the terminal reaches the workers only through the master.
- */
-static void
-worker_signals(void)
-{
-	struct sigaction sa;
-	sigset_t none;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = worker_sig;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGWINCH, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/*
- * A worker told to finish stops holding the listening sockets, so that
- * once the master closes them too the kernel refuses new connections
- * instead of queueing them for nobody.
- */
-void
-worker_drop_listeners(const struct worker_ctx *wc)
-{
-	int i;
-
-	if (listeners_closed)
-		return;
-	for (i = 0; i < wc->wc_nlfd; i++)
-		close(wc->wc_lfd[i]);
-	listeners_closed = 1;
-}
-
-/*
- * Wait for a connection on any listener.  Return the connected socket,
- * or -1 when the worker must exit (stop, finish, or the master is gone).
- * After EMFILE and the like, stop accepting for a second rather than
- * spin on a listener that stays readable, and say so at most once a
- * second.
- */
+/* Whether this worker has served its share (MaxConnectionsPerChild). */
 static int
-worker_accept(struct worker_ctx *wc, struct sockaddr_storage *ss,
-    socklen_t *sslen)
+worker_done(const struct worker *w)
 {
-	static int64_t last_complaint;
-	static int next;
-	struct pollfd pfd[MAX_LISTEN + 2];
-	int64_t paused_until = 0;
-	int i, n, fd, k;
-	char c;
+	long max = w->w_cf->cf_max_conn_child;
 
-	pfd[0].fd = wc->wc_wakefd;
-	pfd[1].fd = wc->wc_deathfd;
-	for (i = 0; i < wc->wc_nlfd; i++)
-		pfd[i + 2].fd = wc->wc_lfd[i];
-	for (i = 0; i < wc->wc_nlfd + 2; i++)
-		pfd[i].events = POLLIN;
-	for (;;) {
-		if (worker_stop || worker_finish)
-			return -1;
-		if (paused_until != 0 && io_now() >= paused_until)
-			paused_until = 0;
-		n = poll(pfd, paused_until ? 2 : (nfds_t)wc->wc_nlfd + 2,
-		    paused_until ? io_timeout(paused_until) : -1);
-		if (n <= 0)
-			continue;
-		if (pfd[1].revents != 0)
-			return -1;
-		if (pfd[0].revents != 0)
-			while (read(wc->wc_wakefd, &c, 1) == 1)
-				;
-		if (paused_until != 0)
-			continue;
-		for (k = 0; k < wc->wc_nlfd; k++) {
-			i = (next + k) % wc->wc_nlfd;
-			if (pfd[i + 2].revents == 0)
-				continue;
-			*sslen = sizeof(*ss);
-			fd = net_accept(wc->wc_lfd[i], (struct sockaddr *)ss, sslen);
-			if (fd != -1) {
-				next = (i + 1) % wc->wc_nlfd;
-				return fd;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == ECONNABORTED || errno == EPROTO ||
-			    errno == EINTR)
-				continue;
-			if (io_now() - last_complaint >= 1000) {
-				log_warn("accept");
-				last_complaint = io_now();
-			}
-			paused_until = io_deadline(1000);
-			break;
-		}
-	}
+	return max > 0 && w->w_slot->ss_sessions >= (uint64_t)max;
 }
 
 static void
-worker_serve(struct worker_ctx *wc, struct sb_slot *ss, int fd,
-    const struct sockaddr_storage *sa, socklen_t salen)
+worker_serve(struct worker *w, struct conn *c)
 {
+	struct sb_slot *ss = w->w_slot;
 	struct session_stats st;
 
 	memset(&st, 0, sizeof(st));
-	addr_fmt((const struct sockaddr *)sa, salen, st.st_client,
-	    sizeof(st.st_client));
+	addr_fmt((const struct sockaddr *)&c->cn_peer, c->cn_peerlen,
+	    st.st_client, sizeof(st.st_client));
 	memcpy(ss->ss_client, st.st_client, sizeof(ss->ss_client));
 	st.st_start = time(NULL);
 	st.st_start_ms = io_now();
 	ss->ss_sessions++;
-	sb_set_state(ss, worker_finish ? SB_GRACEFUL : SB_READING);
+	sb_set_state(ss, w->w_finish ? SB_GRACEFUL : SB_READING);
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "accepted from %s", st.st_client);
-	session_run(wc, fd, ss, &st);
-	close(fd);
+	session_run(w, c, &st);
+	close(c->cn_fd);
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "connection from %s closed (%s)",
 		    st.st_client, log_end_word(st.st_end));
@@ -181,47 +88,24 @@ worker_serve(struct worker_ctx *wc, struct sb_slot *ss, int fd,
 }
 
 /*
- * The worker's life.  The master filled wc before fork() and closed
- * nothing yet; we keep the listeners, the death pipe's read end and our
- * slot, and exit with WEXIT_OK, or WEXIT_FATAL when we cannot set up.
+ * The worker's life.  The master filled wc before fork() and the child
+ * has shed the master's own descriptors; exit with WEXIT_OK, or
+ * WEXIT_FATAL when the worker cannot set up.
  */
 void
-worker_main(struct worker_ctx *wc)
+worker_main(const struct worker_ctx *wc)
 {
-	const struct config *cf = wc->wc_cf;
-	struct sb_slot *ss = &wc->wc_sb->sb_slot[wc->wc_slot];
-	struct sockaddr_storage sa;
-	socklen_t salen;
-	char err[256];
-	int pfd[2], fd;
+	struct worker w;
+	struct conn c;
 
-	log_role("worker %d", wc->wc_slot);
-	if (pipe(pfd) == -1 || io_cloexec(pfd[0]) == -1 ||
-	    io_cloexec(pfd[1]) == -1 || io_nonblock(pfd[0], 1) == -1 ||
-	    io_nonblock(pfd[1], 1) == -1)
-		fatal("self-pipe");
-	wc->wc_wakefd = pfd[0];
-	wake_w = pfd[1];
-	worker_signals();
-	if (priv_drop(cf, err, sizeof(err)) == -1) {
-		log_msg(LOG_L_EMERG, "cannot drop privileges: %s", err);
-		_exit(WEXIT_FATAL);
+	worker_setup(&w, wc);
+	sb_set_state(w.w_slot, SB_WAITING);
+	while (!worker_done(&w) && accept_next(&w, &c) == 0) {
+		worker_serve(&w, &c);
+		if (w.w_finish)
+			break;
 	}
-	if (session_init(cf) == -1)
-		fatal("session buffers");
-	ss->ss_pid = getpid();
-	ss->ss_generation = wc->wc_generation;
-	sb_set_state(ss, SB_WAITING);
-	for (;;) {
-		if (cf->cf_max_conn_child > 0 &&
-		    ss->ss_sessions >= (uint64_t)cf->cf_max_conn_child)
-			break;
-		if (wc->wc_sb->sb_hdr->sh_generation != wc->wc_generation)
-			break;
-		if ((fd = worker_accept(wc, &sa, &salen)) == -1)
-			break;
-		worker_serve(wc, ss, fd, &sa, salen);
-	}
-	sb_set_state(ss, SB_GRACEFUL);
+	accept_close(&w);
+	sb_set_state(w.w_slot, SB_GRACEFUL);
 	exit(WEXIT_OK);
 }

@@ -1,0 +1,111 @@
+/*
+ * wake.c: what a worker hears from outside, turned into flags on its
+ * struct worker: TERM and USR1 from the master (through a self-pipe, so
+ * that any wait can include them) and the master's death (EOF on the
+ * death pipe).
+ *
+ * The handlers only set a flag and write a byte; wake_check() reads the
+ * flags into the worker, so no other file sees a global.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hellod.h"
+#include "io.h"
+
+static volatile sig_atomic_t	got_term;
+static volatile sig_atomic_t	got_usr1;
+static int			wake_w = -1;	/* write end of the self-pipe */
+
+static void	wake_sig(int);
+
+static void
+wake_sig(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGTERM)
+		got_term = 1;
+	else
+		got_usr1 = 1;
+	/* A full pipe already holds a wakeup; nothing is lost. */
+	if (write(wake_w, "", 1) == -1) {
+		/* nothing to do */
+	}
+	errno = saved;
+}
+
+/*
+ * Right after fork(): the self-pipe, our own handlers, and SIGINT
+ * ignored so that a Ctrl-C on the terminal reaches the workers only
+ * through the master.  Return 0, or -1 with errno set.
+ */
+int
+wake_init(struct worker *w)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int p[2];
+
+	if (pipe(p) == -1)
+		return -1;
+	if (io_cloexec(p[0]) == -1 || io_cloexec(p[1]) == -1 ||
+	    io_nonblock(p[0], 1) == -1 || io_nonblock(p[1], 1) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	w->w_wakefd = p[0];
+	wake_w = p[1];
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = wake_sig;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	return 0;
+}
+
+/*
+ * Empty the self-pipe and bring the worker's flags up to date: w_stop
+ * for TERM or a master that is gone, w_finish for USR1.  Return 1 when
+ * the worker must stop now.
+ */
+int
+wake_check(struct worker *w)
+{
+	struct pollfd pfd;
+	char buf[64];
+
+	while (read(w->w_wakefd, buf, sizeof(buf)) > 0)
+		;
+	if (got_term)
+		w->w_stop = 1;
+	if (got_usr1)
+		w->w_finish = 1;
+	pfd.fd = w->w_deathfd;
+	pfd.events = POLLIN;
+	if (!w->w_stop && poll(&pfd, 1, 0) == 1) {
+		w->w_stop = 1;
+		w->w_orphan = 1;
+	}
+	return w->w_stop;
+}
+
+/* The flags alone, without a system call: for checks between steps. */
+int
+wake_pending(const struct worker *w)
+{
+	return got_term || got_usr1 || w->w_stop || w->w_finish;
+}
