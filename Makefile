@@ -17,6 +17,8 @@ CPPFLAGS =
 ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
 	  -DVERSION=\"$(VERSION)\" -Icommon $(CPPFLAGS) $(CFLAGS)
 LDFLAGS	=
+# hellod's portable accept mutex is a process-shared POSIX mutex.
+THREADS	= -pthread
 
 COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
 	  common/cidr.o common/opt.o common/num.o
@@ -47,7 +49,8 @@ common/libcommon.a: $(COMMON_OBJ)
 	ar rcs $@ $(COMMON_OBJ)
 
 server/hellod: $(SERVER_OBJ) common/libcommon.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(SERVER_OBJ) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(SERVER_OBJ) common/libcommon.a \
+	    $(THREADS)
 
 client/hello: $(HELLO_OBJ) common/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HELLO_OBJ) common/libcommon.a

@@ -332,21 +332,22 @@ net_listen(const char *host, const char *port, int backlog, char *err,
 
 /*
  * Accept a connection as a nonblocking, close-on-exec socket with
- * TCP_NODELAY.  Return it, or -1 with errno set (EAGAIN when another
- * worker took the connection first).
+ * TCP_NODELAY (on Linux it comes from the listener, which must have it:
+ * accepted sockets inherit it there).  Return it, or -1 with errno set
+ * (EAGAIN when another worker took the connection first).
  */
 int
 net_accept(int lfd, struct sockaddr *sa, socklen_t *salen)
 {
-	int fd, on = 1;
+	int fd;
 
 #if defined(__linux__)
 	do
 		fd = accept4(lfd, sa, salen, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	while (fd == -1 && errno == EINTR);
-	if (fd == -1)
-		return -1;
 #else
+	int on = 1;
+
 	do
 		fd = accept(lfd, sa, salen);
 	while (fd == -1 && errno == EINTR);
@@ -359,7 +360,7 @@ net_accept(int lfd, struct sockaddr *sa, socklen_t *salen)
 		errno = saved;
 		return -1;
 	}
-#endif
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+#endif
 	return fd;
 }

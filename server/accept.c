@@ -1,34 +1,143 @@
 /*
- * accept.c: an idle worker waits for a connection on every listener,
- * and for its pipes, and accepts.
+ * accept.c: one new connection wakes one idle worker.
+ *
+ * Every worker holds every listening socket.  If each idle worker polled
+ * them, one connection would wake them all, and all but one would find
+ * EAGAIN: at 256 workers that costs most of the server's time.  So idle
+ * workers wait in one of two ways (AcceptMutex):
+ *
+ * epoll, the default on Linux 4.5 and later.  Each worker has an epoll set
+ * of its own, with the listeners added EPOLLEXCLUSIVE and its self-pipe
+ * and the master's death pipe added plainly.  For a new connection the
+ * kernel wakes one worker waiting in epoll_wait(); a busy worker has no
+ * waiter on its set and is passed over.  The pipes still wake whoever
+ * they concern, so TERM, USR1 and the master's death are seen at once.
+ *
+ * pthread, everywhere else: Apache's accept mutex, a robust process-shared
+ * POSIX mutex in a page the master maps for each generation.  Idle
+ * workers queue on it; only the holder polls the listeners (and its
+ * pipes), accepts one connection and unlocks before it serves, which
+ * wakes one waiter, not all (an fcntl() lock would wake every waiter at
+ * each unlock, the very herd we avoid).  A holder killed with the lock
+ * leaves it to the next waiter (EOWNERDEAD).  Waiters are not woken by
+ * signals, so news travels down the queue: when the master stops a
+ * generation or dies, the holder sees it on its pipes and exits, and each
+ * waiter in turn gets the lock, sees the same, and exits; that is why
+ * each generation has a mutex of its own.  A waiter also looks at its
+ * flags every WAIT_MS, for a USR1 meant for it alone (the pool retiring
+ * one idle worker).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/epoll.h>
+#endif
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <sys/mman.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hellod.h"
 #include "io.h"
 #include "net.h"
 
+#if defined(__linux__) && defined(EPOLLEXCLUSIVE)
+#define HAVE_EPOLL	1
+#endif
+
 _Static_assert(MAX_LISTEN <= 32, "a listener is a bit of an unsigned");
 
+#define TAG_WAKE	(MAX_LISTEN + 0)	/* epoll data of the self-pipe */
+#define TAG_DEATH	(MAX_LISTEN + 1)	/* and of the death pipe */
 #define PAUSE_MS	1000	/* no accept after EMFILE and the like */
+#define WAIT_MS		1000	/* a waiter for the mutex looks at its flags */
+
+/* What the master maps for each generation. */
+struct accept_mutex {
+	pthread_mutex_t	am_mutex;
+};
 
 static int	accept_leave(struct worker *);
 static int	accept_ready(struct worker *, unsigned, struct conn *);
 static int	accept_pause(struct worker *);
 static int	accept_poll(struct worker *, int, unsigned *);
+static int	accept_lock(const struct worker *, int);
+#ifdef HAVE_EPOLL
+static int	accept_epoll_init(struct worker *);
+static int	accept_epoll(struct worker *, unsigned *);
+#endif
+
+/* Whether this system can wait with epoll (for -t and AcceptMutex). */
+int
+accept_have_epoll(void)
+{
+#ifdef HAVE_EPOLL
+	return 1;
+#else
+	return 0;
+#endif
+}
 
 /*
- * In the worker, once.  Linux's accepted sockets inherit TCP_NODELAY
- * from their listener, so it is set here once rather than on every
- * connection.  Return 0, or -1 with errno set.
+ * In the master, once per generation: the mutex that generation's
+ * workers share, in a shared page of its own.  Return it, or NULL with a
+ * reason in err.
+ */
+struct accept_mutex *
+accept_mutex_new(char *err, size_t errlen)
+{
+	struct accept_mutex *am;
+	pthread_mutexattr_t attr;
+	int fd, e;
+
+	if ((fd = open("/dev/zero", O_RDWR | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "accept mutex: /dev/zero: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	am = mmap(NULL, sizeof(*am), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (am == MAP_FAILED) {
+		snprintf(err, errlen, "accept mutex: mmap: %s", strerror(errno));
+		return NULL;
+	}
+	if ((e = pthread_mutexattr_init(&attr)) != 0 ||
+	    (e = pthread_mutexattr_setpshared(&attr,
+	    PTHREAD_PROCESS_SHARED)) != 0 ||
+	    (e = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST)) != 0 ||
+	    (e = pthread_mutex_init(&am->am_mutex, &attr)) != 0) {
+		snprintf(err, errlen, "accept mutex: %s", strerror(e));
+		munmap(am, sizeof(*am));
+		return NULL;
+	}
+	pthread_mutexattr_destroy(&attr);
+	return am;
+}
+
+/* In the master: let go of a generation's mutex; its workers keep it. */
+void
+accept_mutex_free(struct accept_mutex *am)
+{
+	if (am != NULL)
+		munmap(am, sizeof(*am));
+}
+
+/*
+ * In the worker, once: choose the way to wait and set it up.  Linux's
+ * accepted sockets inherit TCP_NODELAY from their listener, so it is set
+ * here once rather than on every connection.  Return 0, or -1 with
+ * errno set.
  */
 int
 accept_init(struct worker *w)
@@ -38,7 +147,99 @@ accept_init(struct worker *w)
 	for (i = 0; i < w->w_nlfd; i++)
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
+	w->w_epfd = -1;
 	w->w_lheld = 1;
+	w->w_mech = ACCEPT_PTHREAD;
+#ifdef HAVE_EPOLL
+	if (w->w_cf->cf_accept != ACCEPT_PTHREAD) {
+		if (accept_epoll_init(w) == 0)
+			w->w_mech = ACCEPT_EPOLL;
+		else if (w->w_cf->cf_accept == ACCEPT_EPOLL || errno != EINVAL)
+			return -1;
+		/* EINVAL: a kernel older than EPOLLEXCLUSIVE; use the mutex. */
+	}
+#endif
+	if (w->w_mech == ACCEPT_PTHREAD && w->w_mutex == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+#ifdef HAVE_EPOLL
+static int
+accept_epoll_init(struct worker *w)
+{
+	struct epoll_event ev;
+	int i, saved;
+
+	if ((w->w_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = TAG_WAKE;
+	if (epoll_ctl(w->w_epfd, EPOLL_CTL_ADD, w->w_wakefd, &ev) == -1)
+		goto fail;
+	ev.data.u32 = TAG_DEATH;
+	if (epoll_ctl(w->w_epfd, EPOLL_CTL_ADD, w->w_deathfd, &ev) == -1)
+		goto fail;
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	for (i = 0; i < w->w_nlfd; i++) {
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(w->w_epfd, EPOLL_CTL_ADD, w->w_lfd[i], &ev) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	close(w->w_epfd);
+	w->w_epfd = -1;
+	errno = saved;
+	return -1;
+}
+
+/* Wait in epoll_wait(); set *ready to the listeners that have work. */
+static int
+accept_epoll(struct worker *w, unsigned *ready)
+{
+	struct epoll_event ev[MAX_LISTEN + 2];
+	int i, n;
+
+	n = epoll_wait(w->w_epfd, ev, w->w_nlfd + 2, -1);
+	if (n == -1)
+		return errno == EINTR ? 0 : -1;
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.u32 >= TAG_WAKE)
+			(void)wake_check(w);
+		else
+			*ready |= 1u << ev[i].data.u32;
+	}
+	return 0;
+}
+#endif
+
+/*
+ * Take (on != 0) or release the generation's accept mutex.  Return 0,
+ * or -1 with errno set (ETIMEDOUT: WAIT_MS passed first).
+ */
+static int
+accept_lock(const struct worker *w, int on)
+{
+	pthread_mutex_t *mx = &w->w_mutex->am_mutex;
+	struct timespec ts;
+	int e;
+
+	if (!on)
+		return pthread_mutex_unlock(mx) == 0 ? 0 : -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += WAIT_MS / 1000;
+	e = pthread_mutex_timedlock(mx, &ts);
+	if (e == EOWNERDEAD)	/* a holder died: nothing to repair */
+		e = pthread_mutex_consistent(mx);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
 	return 0;
 }
 
@@ -140,6 +341,7 @@ int
 accept_next(struct worker *w, struct conn *c)
 {
 	unsigned ready;
+	int r, locked = 0;
 
 	for (;;) {
 		if (accept_leave(w))
@@ -150,20 +352,44 @@ accept_next(struct worker *w, struct conn *c)
 			continue;
 		}
 		ready = 0;
-		if (accept_poll(w, 1, &ready) == -1)
-			break;
+#ifdef HAVE_EPOLL
+		if (w->w_mech == ACCEPT_EPOLL) {
+			if (accept_epoll(w, &ready) == -1)
+				break;
+		} else
+#endif
+		{
+			if (!locked && accept_lock(w, 1) == -1) {
+				if (errno == ETIMEDOUT)
+					continue;
+				break;
+			}
+			locked = 1;
+			if (accept_poll(w, 1, &ready) == -1)
+				break;
+		}
 		if (ready == 0 || accept_leave(w))
 			continue;
-		if (accept_ready(w, ready, c) == 1)
+		if ((r = accept_ready(w, ready, c)) == 1) {
+			if (locked)
+				(void)accept_lock(w, 0);
 			return 0;
+		}
+		if (r == -1 && locked) {
+			(void)accept_lock(w, 0);
+			locked = 0;
+		}
 	}
+	if (locked)
+		(void)accept_lock(w, 0);
 	return -1;
 }
 
 /*
  * Stop holding the listening sockets, so that once the master closes
  * them too the kernel refuses new connections instead of queueing them
- * for nobody.
+ * for nobody.  The epoll set goes first: closing our descriptors would
+ * not take the listeners out of it, since other processes share them.
  */
 void
 accept_close(struct worker *w)
@@ -172,6 +398,10 @@ accept_close(struct worker *w)
 
 	if (!w->w_lheld)
 		return;
+	if (w->w_epfd != -1) {
+		close(w->w_epfd);
+		w->w_epfd = -1;
+	}
 	for (i = 0; i < w->w_nlfd; i++)
 		close(w->w_lfd[i]);
 	w->w_lheld = 0;

@@ -14,7 +14,8 @@
 #include "hellod.h"
 #include "num.h"
 
-enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL };
+enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL,
+	T_ACCEPT };
 
 /*
  * One directive.  Each takes one value: one word, or one double-quoted
@@ -34,6 +35,7 @@ struct directive {
 #define STR(f)	T_STR, OFF(f), 0, 0, sizeof(((struct config *)0)->f)
 
 static const struct directive directives[] = {
+	{ "AcceptMutex",		T_ACCEPT, OFF(cf_accept), 0, 0, 0 },
 	{ "CustomLog",			STR(cf_customlog) },
 	{ "ErrorLog",			STR(cf_errorlog) },
 	{ "Framing",			T_FRAMING, OFF(cf_framing), 0, 0, 0 },
@@ -53,6 +55,11 @@ static const struct directive directives[] = {
 	{ "Timeout",			T_INT, OFF(cf_timeout), 1, 86400, 0 },
 	{ "User",			STR(cf_user) },
 };
+
+/* AcceptMutex values, in enum accept_mech order. */
+static const char *accept_words[] = { "default", "epoll", "pthread" };
+_Static_assert(sizeof(accept_words) / sizeof(accept_words[0]) == ACCEPT_MAX,
+    "one word per enum accept_mech");
 
 /* The LogLevel words, also the level names log.c prints. */
 const char *const cf_levels[LOG_L_MAX] = {
@@ -152,6 +159,15 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 			return -1;
 		}
 		return 0;
+	case T_ACCEPT:
+		for (i = 0; i < ACCEPT_MAX; i++)
+			if (strcasecmp(value, accept_words[i]) == 0) {
+				cf->cf_accept = (enum accept_mech)i;
+				return 0;
+			}
+		snprintf(err, errlen, "AcceptMutex: bad value \"%s\": "
+		    "expected default, epoll or pthread", value);
+		return -1;
 	case T_LOGLEVEL:
 		for (i = 0; i < LOG_L_MAX; i++)
 			if (strcasecmp(value, cf_levels[i]) == 0) {

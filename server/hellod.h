@@ -56,6 +56,10 @@
 
 enum framing { FRAMING_LINE, FRAMING_RAW };
 
+/* How idle workers share the listeners (AcceptMutex; see accept.c). */
+enum accept_mech { ACCEPT_DEFAULT, ACCEPT_EPOLL, ACCEPT_PTHREAD, ACCEPT_MAX };
+struct accept_mutex;
+
 enum log_level {
 	LOG_L_EMERG, LOG_L_ALERT, LOG_L_CRIT, LOG_L_ERR, LOG_L_WARN,
 	LOG_L_NOTICE, LOG_L_INFO, LOG_L_DEBUG,
@@ -76,6 +80,7 @@ struct config {
 	int		 cf_graceful_timeout;	/* seconds, 0: none */
 	long		 cf_max_line;
 	enum framing	 cf_framing;
+	enum accept_mech cf_accept;
 	int		 cf_reply_delay;	/* milliseconds */
 	int		 cf_loglevel;
 	char		 cf_pidfile[MAX_PATH];
@@ -177,6 +182,7 @@ struct worker_ctx {
 	const int		*wc_lfd;	/* listening sockets */
 	int			 wc_nlfd;
 	int			 wc_deathfd;	/* EOF: the master is gone */
+	struct accept_mutex	*wc_mutex;	/* this generation's accept mutex */
 	int			 wc_close[6];	/* the master's, closed in a child */
 	int			 wc_nclose;
 };
@@ -195,6 +201,9 @@ struct worker {
 	int			 w_nlfd;
 	int			 w_lheld;	/* listeners still open here */
 	int			 w_next;	/* listener to try first */
+	enum accept_mech	 w_mech;	/* epoll or pthread */
+	int			 w_epfd;	/* epoll set, or -1 */
+	struct accept_mutex	*w_mutex;	/* the generation's accept mutex */
 	int			 w_deathfd;	/* EOF: the master is gone */
 	int			 w_wakefd;	/* read end of the self-pipe */
 	int			 w_stop;	/* TERM, or the master gone */
@@ -293,6 +302,9 @@ int	 wake_check(struct worker *);
 int	 wake_pending(const struct worker *);
 
 /* accept.c */
+int	 accept_have_epoll(void);
+struct accept_mutex *accept_mutex_new(char *err, size_t errlen);
+void	 accept_mutex_free(struct accept_mutex *);
 int	 accept_init(struct worker *);
 int	 accept_next(struct worker *, struct conn *);
 void	 accept_close(struct worker *);

@@ -59,6 +59,7 @@ static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
 static int	master_serving(const struct master *);
 static int	master_ready(struct master *, int, int64_t);
+static void	master_new_lock(struct master *);
 
 /* Record the signal and wake the loop; nothing else happens here. */
 static void
@@ -310,6 +311,7 @@ master_restart(struct master *m, int graceful)
 	sb_wake_on_demand(&m->m_sb, ncf.cf_fixed ? -1 : self_pipe[1]);
 	memcpy(m->m_lfd, nfd, sizeof(nfd[0]) * (size_t)ncf.cf_nlisten);
 	m->m_wc.wc_nlfd = ncf.cf_nlisten;
+	master_new_lock(m);
 	m->m_wc.wc_generation++;
 	m->m_sb.sb_hdr->sh_generation = m->m_wc.wc_generation;
 	if (!graceful && ncf.cf_graceful_timeout > 0)
@@ -323,6 +325,26 @@ master_restart(struct master *m, int graceful)
 	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d workers",
 	    graceful ? "graceful restart" : "restart",
 	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers);
+}
+
+/*
+ * A new generation queues on an accept mutex of its own (see accept.c);
+ * the old workers keep theirs mapped until they exit.  Without a new
+ * one the old mutex serves on, which only drains the old generation
+ * more slowly.
+ */
+static void
+master_new_lock(struct master *m)
+{
+	struct accept_mutex *am;
+	char err[256];
+
+	if ((am = accept_mutex_new(err, sizeof(err))) == NULL) {
+		log_msg(LOG_L_WARN, "keeping the old accept mutex: %s", err);
+		return;
+	}
+	accept_mutex_free(m->m_wc.wc_mutex);
+	m->m_wc.wc_mutex = am;
 }
 
 /*
@@ -465,6 +487,13 @@ master_setup(struct master *m, char *err, size_t errlen)
 	m->m_wc.wc_lfd = m->m_lfd;
 	m->m_wc.wc_nlfd = m->m_cf->cf_nlisten;
 	m->m_wc.wc_deathfd = death[0];
+	if (m->m_cf->cf_accept == ACCEPT_EPOLL && !accept_have_epoll()) {
+		snprintf(err, errlen, "AcceptMutex epoll: not available on "
+		    "this system");
+		return -1;
+	}
+	if ((m->m_wc.wc_mutex = accept_mutex_new(err, errlen)) == NULL)
+		return -1;
 	/*
 	 * Workers keep the self-pipe's write end: the one that takes the
 	 * last idle place writes to it (see pool_burst()).
@@ -582,6 +611,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		sb_destroy(&m.m_sb, sb_path(cf->cf_pidfile, path, sizeof(path)));
 	}
 	pool_free(m.m_pool);
+	accept_mutex_free(m.m_wc.wc_mutex);
 	log_msg(LOG_L_NOTICE, "stopped");
 	return m.m_status;
 }

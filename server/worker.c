@@ -38,6 +38,7 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	w->w_lfd = wc->wc_lfd;
 	w->w_nlfd = wc->wc_nlfd;
 	w->w_deathfd = wc->wc_deathfd;
+	w->w_mutex = wc->wc_mutex;
 	log_role("worker %d", w->w_slotno);
 	if (wake_init(w) == -1)
 		fatal("self-pipe");

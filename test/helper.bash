@@ -4,6 +4,11 @@
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 export TOP
 PATH="$TOP/server:$TOP/client:$TOP/test:$PATH"
+# HELLOD_ACCEPT=pthread: every hellod of the suite waits for connections
+# with the portable accept lock (see scripts/run-tests).
+if [ -n "${HELLOD_ACCEPT:-}" ]; then
+	PATH="$TOP/test/fallback:$PATH"
+fi
 export PATH
 
 # Debian's bats-assert and bats-support live in /usr/lib/bats.

@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# Issue 7, item 1: one connection wakes one idle worker, with epoll (the
+# Linux default) and with the portable accept lock (AcceptMutex pthread;
+# make check runs this suite again with HELLOD_ACCEPT=pthread).
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	PIDF="$BATS_TEST_TMPDIR/h.pid"
+}
+
+teardown() {
+	stop_hellod
+}
+
+# switches PID...: the sum of the processes' voluntary context switches.
+switches() {
+	local p n sum=0
+	for p in "$@"; do
+		n=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$p/status")
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+
+@test "ten sessions one after another do not wake every one of 32 idle workers" {
+	[ -r /proc/self/status ] || skip "no /proc"
+	WORKERS=32 start_hellod -w 32 -C "PidFile $PIDF"
+	local kids p n before after
+	kids=$(children "$HELLOD_PID")
+	# Let the pool settle: every worker waits.
+	wait_until 5 all_waiting
+	# shellcheck disable=SC2086
+	before=$(switches $kids)
+	# (not "i": bats's run -N uses it)
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		printf 'n%s\nexit\n' "$n" >"$BATS_TEST_TMPDIR/in"
+		run -0 talk "$PORT" <"$BATS_TEST_TMPDIR/in"
+		assert_output "$(printf 'welcome!\nhello, n%s!' "$n")"
+	done
+	# shellcheck disable=SC2086
+	after=$(switches $kids)
+	# A herd wakes all 32 for every connection: 320 and more.  The
+	# worker that serves sleeps a few times a session; a waiter for the
+	# accept mutex wakes at the most once a second.
+	echo "# context switches of the workers: $((after - before))" >&3
+	[ $((after - before)) -lt 160 ]
+}
+
+all_waiting() {
+	run -0 hellod -C "PidFile $PIDF" -k status
+	[[ "$output" == *"IdleWorkers: 32"* ]]
+}
+
+@test "two listeners with a queue each are served in turn by a single worker" {
+	local pb
+	pb=$(free_port)
+	start_hellod -w 1 -l "127.0.0.1:$pb"
+	run -0 python3 "$TOP/test/fairness.py" "$PORT" "$pb" 4
+	echo "# order: $output" >&3
+	# Each listener waits at most one turn while the other has work.
+	[[ "$output" != *AAA* && "$output" != *BBB* ]]
+	[ "${#output}" -eq 8 ]
+}
+
+@test "AcceptMutex: a bad value is an error naming the directive (exit 1)" {
+	run -1 --separate-stderr hellod -t -C 'AcceptMutex sysvsem'
+	assert_equal "${stderr_lines[0]}" "hellod: -C 'AcceptMutex sysvsem': AcceptMutex: bad value \"sysvsem\": expected default, epoll or pthread"
+}
+
+@test "AcceptMutex pthread and default both serve" {
+	for m in pthread default; do
+		start_hellod -w 2 -C "AcceptMutex $m"
+		run -0 talk "$PORT" <<<$'sarah\nexit'
+		assert_output $'welcome!\nhello, sarah!'
+		stop_hellod
+	done
+}
