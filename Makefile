@@ -27,7 +27,8 @@ COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/ctl.o server/priv.o \
-	  server/proxy.o server/httpreq.o server/statustext.o
+	  server/proxy.o server/admit.o server/limit.o server/reclaim.o server/httpreq.o \
+	  server/statustext.o
 HELLO_OBJ = client/hello.o
 BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
@@ -106,6 +107,7 @@ bench: all
 	scripts/bench-pingpong
 	scripts/bench-spawn
 	scripts/bench-httpget
+	scripts/bench-idle
 
 # Coverage-guided fuzzing of the parsers with clang's libFuzzer, for
 # FUZZ_SECONDS each (default 60).
@@ -117,7 +119,7 @@ fuzz:
 	    test/fuzz-corpus/proxy test/fuzz-corpus/httpreq
 	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
-	    server/config.c common/addr.c common/num.c
+	    server/config.c common/addr.c common/num.c common/cidr.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_httpreq test/fuzz_httpreq.c \
 	    server/httpreq.c

@@ -205,7 +205,9 @@ accept_epoll(struct worker *w, unsigned *ready)
 	struct epoll_event ev[MAX_LISTEN + 2];
 	int i, n;
 
-	n = epoll_wait(w->w_epfd, ev, w->w_nlfd + 2, -1);
+	worker_beat(w);
+	n = epoll_wait(w->w_epfd, ev, w->w_nlfd + 2,
+	    io_timeout(worker_bound(w, IO_NEVER)));
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
 	for (i = 0; i < n; i++) {
@@ -226,13 +228,23 @@ static int
 accept_lock(const struct worker *w, int on)
 {
 	pthread_mutex_t *mx = &w->w_mutex->am_mutex;
+	int64_t ms = WAIT_MS;
 	struct timespec ts;
 	int e;
 
 	if (!on)
 		return pthread_mutex_unlock(mx) == 0 ? 0 : -1;
+	/* WorkerTimeout's heartbeat may be due sooner. */
+	worker_beat(w);
+	if (w->w_beatms > 0 && w->w_beatms < ms)
+		ms = w->w_beatms;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += WAIT_MS / 1000;
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
 	e = pthread_mutex_timedlock(mx, &ts);
 	if (e == EOWNERDEAD)	/* a holder died: nothing to repair */
 		e = pthread_mutex_consistent(mx);
@@ -259,7 +271,9 @@ accept_poll(struct worker *w, int listening, unsigned *ready)
 		pfd[i + 2].fd = w->w_lfd[i];
 	for (i = 0; i < nfds; i++)
 		pfd[i].events = POLLIN;
-	n = poll(pfd, (nfds_t)nfds, listening ? -1 : io_timeout(w->w_paused));
+	worker_beat(w);
+	n = poll(pfd, (nfds_t)nfds, io_timeout(worker_bound(w,
+	    listening ? IO_NEVER : w->w_paused)));
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
 	if (pfd[0].revents != 0 || pfd[1].revents != 0)

@@ -15,7 +15,7 @@
 #include "num.h"
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL,
-	T_ACCEPT };
+	T_ACCEPT, T_ONOFF, T_ALLOW };
 
 /*
  * One directive.  Each takes one value: one word, or one double-quoted
@@ -41,19 +41,25 @@ static const struct directive directives[] = {
 	{ "Framing",			T_FRAMING, OFF(cf_framing), 0, 0, 0 },
 	{ "GracefulShutdownTimeout",	T_INT, OFF(cf_graceful_timeout), 0, 86400, 0 },
 	{ "Group",			STR(cf_group) },
+	{ "IdleTimeoutUnderLoad",	T_INT, OFF(cf_idle_under_load), 0, 86400, 0 },
+	{ "LineTimeout",		T_INT, OFF(cf_line_timeout), 0, 86400, 0 },
 	{ "Listen",			T_LISTEN, 0, 0, 0, 0 },
 	{ "ListenBacklog",		T_INT, OFF(cf_backlog), 1, 65535, 0 },
 	{ "LogLevel",			T_LOGLEVEL, OFF(cf_loglevel), 0, 0, 0 },
 	{ "MaxConnectionsPerChild",	T_LONG, OFF(cf_max_conn_child), 0, INT_MAX, 0 },
+	{ "MaxConnectionsPerIP",	T_INT, OFF(cf_max_per_ip), 0, 20000, 0 },
 	{ "MaxLineLength",		T_LONG, OFF(cf_max_line), 1, 1048576, 0 },
 	{ "MaxRequestWorkers",		T_INT, OFF(cf_max_workers), 1, 20000, 0 },
 	{ "MaxSpareServers",		T_INT, OFF(cf_max_spare), 1, 20000, 0 },
 	{ "MinSpareServers",		T_INT, OFF(cf_min_spare), 1, 20000, 0 },
 	{ "PidFile",			STR(cf_pidfile) },
+	{ "ProxyAllow",			T_ALLOW, OFF(cf_proxy_allow), 0, 0, 0 },
+	{ "ProxyProtocol",		T_ONOFF, OFF(cf_proxy), 0, 0, 0 },
 	{ "ReplyDelay",			T_INT, OFF(cf_reply_delay), 0, 3600000, 0 },
 	{ "StartServers",		T_INT, OFF(cf_start_servers), 1, 20000, 0 },
 	{ "Timeout",			T_INT, OFF(cf_timeout), 1, 86400, 0 },
 	{ "User",			STR(cf_user) },
+	{ "WorkerTimeout",		T_INT, OFF(cf_worker_timeout), 0, 86400, 0 },
 };
 
 /* AcceptMutex values, in enum accept_mech order. */
@@ -72,6 +78,8 @@ static int	cf_number(const struct directive *, const char *, long *,
 		    char *, size_t);
 static int	cf_apply(struct config *, const struct directive *,
 		    const char *, char *, size_t);
+static int	cf_allow(struct allow *, const char *, const char *, char *,
+		    size_t);
 static const struct directive *cf_find(const char *);
 static int	cf_value(const struct directive *, const char *, char *,
 		    size_t, char *, size_t);
@@ -94,6 +102,8 @@ cf_defaults(struct config *cf)
 	cf->cf_framing = FRAMING_LINE;
 	cf->cf_loglevel = LOG_L_NOTICE;
 	snprintf(cf->cf_errorlog, sizeof(cf->cf_errorlog), "stderr");
+	cf->cf_line_timeout = 10;
+	cf->cf_idle_under_load = 5;
 }
 
 static int
@@ -178,6 +188,17 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 		    "emerg, alert, crit, error, warn, notice, info or debug",
 		    value);
 		return -1;
+	case T_ONOFF:
+		if (strcasecmp(value, "on") != 0 && strcasecmp(value, "off") != 0) {
+			snprintf(err, errlen, "%s: bad value \"%s\": expected "
+			    "on or off", d->d_name, value);
+			return -1;
+		}
+		*(int *)(void *)field = strcasecmp(value, "on") == 0;
+		return 0;
+	case T_ALLOW:
+		return cf_allow((struct allow *)(void *)field, d->d_name, value,
+		    err, errlen);
 	}
 	return -1;
 }
@@ -192,6 +213,42 @@ cf_find(const char *name)
 		if (strcasecmp(name, directives[i].d_name) == 0)
 			return &directives[i];
 	return NULL;
+}
+
+/*
+ * Add one address range to al, as ProxyAllow takes it.  Return 0, or -1
+ * with a reason naming the directive in err.
+ */
+static int
+cf_allow(struct allow *al, const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	char msg[256];
+
+	if (al->al_n == MAX_ALLOW) {
+		snprintf(err, errlen, "%s: more than %d address ranges", name,
+		    MAX_ALLOW);
+		return -1;
+	}
+	if (cidr_parse(value, &al->al_net[al->al_n], msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: %s", name, msg);
+		return -1;
+	}
+	al->al_n++;
+	return 0;
+}
+
+/* An empty list means the default, loopback: 127.0.0.0/8 and ::1. */
+void
+cf_allow_default(struct allow *al)
+{
+	char err[64];
+
+	if (al->al_n > 0)
+		return;
+	(void)cidr_parse("127.0.0.0/8", &al->al_net[0], err, sizeof(err));
+	(void)cidr_parse("::1", &al->al_net[1], err, sizeof(err));
+	al->al_n = 2;
 }
 
 /*
@@ -372,6 +429,7 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 	if (cf->cf_nlisten == 0)
 		addr_parse("127.0.0.1:9999", &cf->cf_listen[cf->cf_nlisten++],
 		    msg, sizeof(msg));
+	cf_allow_default(&cf->cf_proxy_allow);
 	if (cl->cl_cwd != NULL && cf_absolute(cf, cl->cl_cwd, err, errlen) == -1)
 		return -1;
 	return cf_check(cf, err, errlen);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "cidr.h"
 
 #ifndef VERSION
 #define VERSION		"0.0.0"
@@ -30,6 +31,8 @@
 #define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
+#define MAX_ALLOW	32	/* ProxyAllow ranges */
+#define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
 #define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
 #define START_TRIES	3	/* -d: failed worker starts before giving up */
@@ -66,6 +69,12 @@ enum log_level {
 	LOG_L_MAX
 };
 
+/* Address ranges, as ProxyAllow lists them. */
+struct allow {
+	struct cidr	 al_net[MAX_ALLOW];
+	int		 al_n;		/* 0 until cf_load() sets the default */
+};
+
 struct config {
 	struct hostport	 cf_listen[MAX_LISTEN];
 	int		 cf_nlisten;
@@ -92,6 +101,12 @@ struct config {
 	gid_t		 cf_gid;
 	int		 cf_has_user;
 	int		 cf_has_group;
+	int		 cf_proxy;		/* ProxyProtocol on */
+	struct allow	 cf_proxy_allow;	/* ProxyAllow */
+	int		 cf_max_per_ip;		/* 0: no limit */
+	int		 cf_line_timeout;	/* seconds, 0: none */
+	int		 cf_idle_under_load;	/* seconds, 0: off */
+	int		 cf_worker_timeout;	/* seconds, 0: off */
 };
 
 /* The command line's directives, applied after the file's, on every load. */
@@ -131,6 +146,11 @@ struct sb_slot {
 	volatile uint64_t	ss_messages;
 	volatile uint64_t	ss_bytes;	/* bytes in and out */
 	char			ss_client[ADDR_STRMAX];
+	volatile int64_t	ss_beat;	/* io_now() of the last heartbeat */
+	volatile int64_t	ss_idle;	/* io_now() a line has been awaited
+						   since, or 0 */
+	atomic_int		ss_ipheld;	/* ss_ipkey counts (limit.c) */
+	unsigned char		ss_ipkey[16];
 };
 
 struct sb_header {
@@ -148,6 +168,7 @@ struct sb_header {
 	volatile uint64_t	sh_sessions;
 	volatile uint64_t	sh_messages;
 	volatile uint64_t	sh_bytes;
+	atomic_int		sh_iplock;	/* pid holding limit.c's lock, or 0 */
 };
 
 struct scoreboard {
@@ -158,7 +179,11 @@ struct scoreboard {
 
 /* Why a session ended, for the access log. */
 enum sess_end {
-	END_EXIT, END_EOF, END_TIMEOUT, END_TOOLONG, END_RESET, END_SHUTDOWN
+	END_EXIT, END_EOF, END_TIMEOUT, END_TOOLONG, END_RESET, END_SHUTDOWN,
+	END_TOOMANY,		/* MaxConnectionsPerIP */
+	END_BUSY,		/* IdleTimeoutUnderLoad made room */
+	END_BADPROXY,		/* no PROXY header we believe */
+	END_MAX
 };
 
 struct session_stats {
@@ -209,6 +234,8 @@ struct worker {
 	int			 w_stop;	/* TERM, or the master gone */
 	int			 w_finish;	/* USR1: finish, then exit */
 	int			 w_orphan;	/* the master is gone */
+	int			 w_reclaim;	/* USR2: close an idle session */
+	int64_t			 w_beatms;	/* heartbeat interval, 0: off */
 	int64_t			 w_paused;	/* no accept until then */
 	int64_t			 w_complained;	/* last accept error logged */
 	char			*w_in;		/* the line being read */
@@ -233,6 +260,7 @@ int	 cf_line(struct config *, const char *line, char *err, size_t errlen);
 int	 cf_load(struct config *, const struct cmdline *, char *err,
 	    size_t errlen);
 int	 cf_check(struct config *, char *err, size_t errlen);
+void	 cf_allow_default(struct allow *);
 
 /* log.c */
 void	 log_init(int level);
@@ -286,6 +314,7 @@ int	 pool_burst(struct pool *, struct worker_ctx *, int64_t now);
 void	 pool_retire_old(struct pool *, uint32_t gen, int64_t deadline);
 void	 pool_stop(struct pool *, int graceful, int64_t deadline);
 void	 pool_deadlines(struct pool *, int64_t now);
+void	 pool_watchdog(struct pool *, struct worker_ctx *, int64_t now);
 int64_t	 pool_next_event(const struct pool *);
 int	 pool_room(const struct pool *, const struct worker_ctx *);
 void	 pool_owe(struct pool *, int);
@@ -295,6 +324,8 @@ const char *pool_start_failed(const struct pool *, int tries);
 
 /* worker.c */
 void	 worker_main(const struct worker_ctx *) __attribute__((__noreturn__));
+void	 worker_beat(const struct worker *);
+int64_t	 worker_bound(const struct worker *, int64_t deadline);
 
 /* wake.c */
 int	 wake_init(struct worker *);
@@ -313,6 +344,19 @@ void	 accept_close(struct worker *);
 int	 session_init(struct worker *);
 void	 session_run(struct worker *, const struct conn *,
 	    struct session_stats *);
+
+/* admit.c */
+struct linereader;
+int	 admit_conn(struct worker *, const struct conn *, struct linereader *,
+	    struct session_stats *);
+
+/* limit.c */
+int	 limit_enter(struct scoreboard *, int slot, const struct sockaddr *,
+	    int max);
+void	 limit_leave(struct scoreboard *, int slot);
+
+/* reclaim.c */
+int	 reclaim_idle(const struct worker_ctx *, int64_t now);
 
 /* priv.c */
 int	 priv_resolve(struct config *, char *err, size_t errlen);

@@ -33,8 +33,11 @@ static const int syslog_prio[LOG_L_MAX] = {
 _Static_assert(sizeof(syslog_prio) / sizeof(syslog_prio[0]) == LOG_L_MAX,
     "one syslog priority for each level");
 static const char *end_words[] = {
-	"exit", "eof", "timeout", "too-long", "reset", "shutdown"
+	"exit", "eof", "timeout", "too-long", "reset", "shutdown", "too-many",
+	"busy", "bad-proxy"
 };
+_Static_assert(sizeof(end_words) / sizeof(end_words[0]) == END_MAX,
+    "one word per enum sess_end");
 
 static void	log_vmsg(int, int, const char *, va_list)
 		    __attribute__((__format__(__printf__, 3, 0)));

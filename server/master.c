@@ -602,6 +602,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		m.m_bursting = pool_burst(m.m_pool, &m.m_wc, now);
 		if (now >= next_tick) {
 			pool_maintain(m.m_pool, &m.m_wc, now);
+			pool_watchdog(m.m_pool, &m.m_wc, now);
+			reclaim_idle(&m.m_wc, now);
 			next_tick = now + TICK_MS;
 		}
 	}

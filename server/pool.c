@@ -597,6 +597,40 @@ pool_deadlines(struct pool *pl, int64_t now)
 	}
 }
 
+/*
+ * WorkerTimeout: a worker's heartbeat, in its scoreboard slot, moves
+ * while it waits and between the steps of a session.  One that has not
+ * moved for WorkerTimeout seconds is stuck (a loop, a blocking call), so
+ * stop it as pool_stop() would, TERM and then KILL, and let pool_died()
+ * replace it.  The log says what it was doing and for whom.
+ */
+void
+pool_watchdog(struct pool *pl, struct worker_ctx *wc, int64_t now)
+{
+	int64_t limit = (int64_t)wc->wc_cf->cf_worker_timeout * 1000, beat;
+	unsigned i;
+
+	if (limit == 0)
+		return;
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+		const struct sb_slot *ss = &wc->wc_sb->sb_slot[i];
+
+		beat = ss->ss_beat;
+		if (p->p_pid == 0 || p->p_termed || beat == 0 ||
+		    now - beat <= limit)
+			continue;
+		log_msg(LOG_L_ERR, "worker %u (pid %ld) hung: no heartbeat "
+		    "for %lld s, state %c, client %s; stopping it", i,
+		    (long)p->p_pid, (long long)((now - beat) / 1000),
+		    ss->ss_state, ss->ss_client[0] != '\0' ? ss->ss_client :
+		    "none");
+		kill(p->p_pid, SIGTERM);
+		p->p_termed = 1;
+		p->p_deadline = now + STOP_KILL_MS;
+	}
+}
+
 /* The earliest time the pool needs the master's attention, or 0. */
 int64_t
 pool_next_event(const struct pool *pl)

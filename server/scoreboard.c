@@ -188,6 +188,9 @@ sb_reap(struct scoreboard *sb, int slot)
 	ss->ss_pid = 0;
 	ss->ss_sessions = ss->ss_messages = ss->ss_bytes = 0;
 	ss->ss_client[0] = '\0';
+	ss->ss_beat = ss->ss_idle = 0;
+	/* However the worker died, its client counts no more. */
+	atomic_store(&ss->ss_ipheld, 0);
 }
 
 /*

@@ -17,12 +17,14 @@
 #include "hellod.h"
 #include "io.h"
 #include "linereader.h"
+#include "proxy.h"
 
 #define GREETING	"welcome!"
 #define PREFIX		"hello, "
 #define SUFFIX		"!"
 #define ERR_TOOLONG	"error: line too long\n"
 #define ERR_TIMEOUT	"error: timeout\n"
+#define ERR_BUSY	"error: server busy\n"
 /* The best-effort error line may wait this long for a slow reader. */
 #define ERR_WAIT_MS	1000
 
@@ -32,10 +34,17 @@ static int	session_send(struct worker *, int, const char *, size_t,
 static int	session_answer(struct worker *, int, const char *, size_t,
 		    struct session_stats *);
 static int	session_woken(struct worker *);
-static void	session_error(int, const char *, size_t, struct session_stats *);
-static void	session_linger(int);
+static void	session_error(struct worker *, int, const char *, size_t,
+		    struct session_stats *);
+static void	session_linger(struct worker *, int);
 static int	session_is_exit(const char *, size_t);
 static int	session_step(struct worker *, int, int, const char *, size_t,
+		    struct session_stats *);
+static int	session_expired(const struct linereader *, int64_t);
+static int	session_read(struct worker *, struct linereader *, int64_t,
+		    const char **, size_t *);
+static int	session_reclaimed(struct worker *, int, struct session_stats *);
+static void	session_loop(struct worker *, int, struct linereader *,
 		    struct session_stats *);
 
 /*
@@ -47,7 +56,10 @@ session_init(struct worker *w)
 {
 	size_t max = (size_t)w->w_cf->cf_max_line;
 
+	/* The PROXY header is read into the same buffer, before any line. */
 	w->w_incap = max + 2;
+	if (w->w_cf->cf_proxy && w->w_incap < PROXY_HDR_MAX)
+		w->w_incap = PROXY_HDR_MAX;
 	w->w_in = malloc(w->w_incap);
 	w->w_out = malloc(sizeof(PREFIX) + max + sizeof(SUFFIX) + 1);
 	return w->w_in == NULL || w->w_out == NULL ? -1 : 0;
@@ -84,10 +96,12 @@ session_pause(struct worker *w, int ms)
 	pfd[0].fd = w->w_wakefd;
 	pfd[1].fd = w->w_deathfd;
 	pfd[0].events = pfd[1].events = POLLIN;
-	while ((n = poll(pfd, 2, io_timeout(until))) != 0) {
+	do {
+		worker_beat(w);
+		n = poll(pfd, 2, io_timeout(worker_bound(w, until)));
 		if (n > 0 && session_woken(w))
 			return -1;
-	}
+	} while (io_now() < until);
 	return 0;
 }
 
@@ -106,13 +120,16 @@ session_send(struct worker *w, int fd, const char *buf, size_t len,
 
 	while (off < len) {
 		done = 0;
-		if (io_write_wake(fd, buf + off, len - off, deadline, wake,
-		    &done) != -1)
+		worker_beat(w);
+		if (io_write_wake(fd, buf + off, len - off,
+		    worker_bound(w, deadline), wake, &done) != -1)
 			done = len - off;
 		off += done;
 		st->st_out += done;
 		if (off == len)
 			break;
+		if (errno == ETIMEDOUT && io_now() < deadline)
+			continue;	/* only a heartbeat was due */
 		if (errno != ECANCELED)
 			return END_RESET;
 		if (session_woken(w))
@@ -155,14 +172,27 @@ session_answer(struct worker *w, int fd, const char *msg, size_t len,
 	return 0;
 }
 
-/* Send an error line, best effort, before the session ends. */
+/*
+ * Send an error line, best effort, before the session ends: for at most
+ * ERR_WAIT_MS, the heartbeat moving meanwhile.
+ */
 static void
-session_error(int fd, const char *line, size_t len, struct session_stats *st)
+session_error(struct worker *w, int fd, const char *line, size_t len,
+    struct session_stats *st)
 {
-	size_t done = 0;
+	int64_t until = io_deadline(ERR_WAIT_MS);
+	size_t done;
 
-	(void)io_write_all(fd, line, len, io_deadline(ERR_WAIT_MS), &done);
-	st->st_out += done;
+	do {
+		worker_beat(w);
+		done = 0;
+		if (io_write_all(fd, line, len, worker_bound(w, until),
+		    &done) != -1)
+			done = len;
+		line += done;
+		len -= done;
+		st->st_out += done;
+	} while (len > 0 && errno == ETIMEDOUT && io_now() < until);
 }
 
 /*
@@ -172,15 +202,22 @@ session_error(int fd, const char *line, size_t len, struct session_stats *st)
  * client still sends, for a bounded time, as Apache's lingering close.
  */
 static void
-session_linger(int fd)
+session_linger(struct worker *w, int fd)
 {
 	int64_t until = io_deadline(ERR_WAIT_MS);
 	char sink[4096];
 	ssize_t n;
+	int r;
 
 	if (shutdown(fd, SHUT_WR) == -1)
 		return;
-	while (io_wait(fd, POLLIN, until) == 1) {
+	for (;;) {
+		worker_beat(w);
+		if ((r = io_wait(fd, POLLIN, worker_bound(w, until))) == 0 &&
+		    io_now() < until)
+			continue;
+		if (r != 1)
+			break;
 		n = read(fd, sink, sizeof(sink));
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 			break;
@@ -218,12 +255,15 @@ session_step(struct worker *w, int fd, int status, const char *msg,
 		return 0;
 	case LR_TOOLONG:
 		st->st_end = END_TOOLONG;
-		session_error(fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1, st);
-		session_linger(fd);
+		session_error(w, fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1, st);
+		session_linger(w, fd);
 		return 0;
 	case LR_TIMEOUT:
 		st->st_end = END_TIMEOUT;
-		session_error(fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1, st);
+		session_error(w, fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1, st);
+		/* A client cut mid-line (LineTimeout) may still be sending. */
+		if (msg != NULL)
+			session_linger(w, fd);
 		return 0;
 	case LR_WAKE:
 		if (!session_woken(w))
@@ -237,43 +277,133 @@ session_step(struct worker *w, int fd, int status, const char *msg,
 }
 
 /*
+ * Whether the wait for a line is over: the idle deadline has passed, or
+ * LineTimeout since the first byte of a line still incomplete.
+ */
+static int
+session_expired(const struct linereader *lr, int64_t deadline)
+{
+	int64_t now = io_now();
+
+	if (deadline != IO_NEVER && now >= deadline)
+		return 1;
+	return lr->lr_linems > 0 && lr->lr_first != 0 &&
+	    lr_buffered(lr) > 0 && now >= lr->lr_first + lr->lr_linems;
+}
+
+/*
+ * The next line (or raw chunk), waiting at most until deadline, or less
+ * when a line trickles in past LineTimeout.  The wait is cut into
+ * pieces for the heartbeat; only a real deadline is a timeout.  On
+ * LR_TIMEOUT, *msg is non-NULL when a line had begun.
+ */
+static int
+session_read(struct worker *w, struct linereader *lr, int64_t deadline,
+    const char **msg, size_t *len)
+{
+	int status;
+
+	for (;;) {
+		worker_beat(w);
+		*msg = NULL;
+		*len = 0;
+		if (w->w_cf->cf_framing == FRAMING_RAW)
+			status = lr_chunk(lr, worker_bound(w, deadline), msg, len);
+		else
+			status = lr_read(lr, worker_bound(w, deadline), msg, len);
+		if (status != LR_TIMEOUT)
+			return status;
+		if (session_expired(lr, deadline)) {
+			if (lr_buffered(lr) > 0)
+				*msg = "";
+			return status;
+		}
+	}
+}
+
+/*
+ * IdleTimeoutUnderLoad: the master (reclaim.c) saw connections waiting
+ * and this session idle longest, and sent USR2.  Unless the client has
+ * just sent something, close with an error line to make room.  Return 1
+ * when the session is over.
+ */
+static int
+session_reclaimed(struct worker *w, int fd, struct session_stats *st)
+{
+	w->w_reclaim = 0;
+	if (w->w_finish || io_wait(fd, POLLIN, io_now()) == 1)
+		return 0;
+	session_error(w, fd, ERR_BUSY, sizeof(ERR_BUSY) - 1, st);
+	st->st_end = END_BUSY;
+	if (log_enabled(LOG_L_INFO))
+		log_msg(LOG_L_INFO, "closing the idle session of %s: every "
+		    "worker is busy and connections wait", st->st_client);
+	return 1;
+}
+
+/*
+ * Lines and answers until the session ends.  While it waits for a line,
+ * the slot says since when (ss_idle), for reclaim.c to choose whom to
+ * close under load.
+ */
+static void
+session_loop(struct worker *w, int fd, struct linereader *lr,
+    struct session_stats *st)
+{
+	int64_t idle = (int64_t)w->w_cf->cf_timeout * 1000, deadline;
+	const char *msg;
+	size_t len;
+	int status;
+
+	deadline = io_deadline(idle);
+	w->w_slot->ss_idle = io_now();
+	for (;;) {
+		if (w->w_reclaim && session_reclaimed(w, fd, st))
+			break;
+		status = session_read(w, lr, deadline, &msg, &len);
+		st->st_in = lr->lr_bytes;
+		if (status == LR_LINE)
+			w->w_slot->ss_idle = 0;
+		if (!session_step(w, fd, status, msg, len, st))
+			break;
+		/* Timeout is the idle time between lines, answers aside. */
+		if (status == LR_LINE) {
+			deadline = io_deadline(idle);
+			w->w_slot->ss_idle = io_now();
+			/* A request that came while busy is out of date. */
+			w->w_reclaim = 0;
+		}
+	}
+	w->w_slot->ss_idle = 0;
+}
+
+/*
  * Serve the hello protocol on the connection c until exit, EOF, an
  * error, the idle Timeout or a stop.  The line reader is the session's:
- * whatever the connection sends first is read through it.  Fills st for
- * the access log.
+ * whatever the connection sends first (after a PROXY header) is read
+ * through it.  Fills st for the access log.
  */
 void
 session_run(struct worker *w, const struct conn *c, struct session_stats *st)
 {
 	const struct config *cf = w->w_cf;
-	int64_t idle = (int64_t)cf->cf_timeout * 1000, deadline;
 	int raw = cf->cf_framing == FRAMING_RAW, status;
 	struct linereader lr;
-	const char *msg;
-	size_t len;
 
 	lr_init(&lr, c->cn_fd, w->w_in, w->w_incap, (size_t)cf->cf_max_line);
 	lr.lr_wake[0] = w->w_wakefd;
 	lr.lr_wake[1] = w->w_deathfd;
+	if (!raw)
+		lr.lr_linems = (int64_t)cf->cf_line_timeout * 1000;
 	st->st_end = END_EOF;
-	if ((status = session_send(w, c->cn_fd, GREETING "\n",
-	    sizeof(GREETING) - raw, st)) != 0) {
-		st->st_end = status;
+	w->w_reclaim = 0;
+	if (!admit_conn(w, c, &lr, st))
 		return;
-	}
-	deadline = io_deadline(idle);
-	for (;;) {
-		msg = NULL;
-		len = 0;
-		if (raw)
-			status = lr_chunk(&lr, deadline, &msg, &len);
-		else
-			status = lr_read(&lr, deadline, &msg, &len);
-		st->st_in = lr.lr_bytes;
-		if (!session_step(w, c->cn_fd, status, msg, len, st))
-			break;
-		/* Timeout is the idle time between lines, answers aside. */
-		if (status == LR_LINE)
-			deadline = io_deadline(idle);
-	}
+	if ((status = session_send(w, c->cn_fd, GREETING "\n",
+	    sizeof(GREETING) - raw, st)) != 0)
+		st->st_end = status;
+	else
+		session_loop(w, c->cn_fd, &lr, st);
+	if (cf->cf_max_per_ip > 0)
+		limit_leave(w->w_sb, w->w_slotno);
 }

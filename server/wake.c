@@ -1,8 +1,8 @@
 /*
  * wake.c: what a worker hears from outside, turned into flags on its
- * struct worker: TERM and USR1 from the master (through a self-pipe, so
- * that any wait can include them) and the master's death (EOF on the
- * death pipe).
+ * struct worker: TERM, USR1 and USR2 from the master (through a
+ * self-pipe, so that any wait can include them) and the master's death
+ * (EOF on the death pipe).
  *
  * The handlers only set a flag and write a byte; wake_check() reads the
  * flags into the worker, so no other file sees a global.
@@ -18,6 +18,7 @@
 
 static volatile sig_atomic_t	got_term;
 static volatile sig_atomic_t	got_usr1;
+static volatile sig_atomic_t	got_usr2;
 static int			wake_w = -1;	/* write end of the self-pipe */
 
 static void	wake_sig(int);
@@ -29,6 +30,8 @@ wake_sig(int sig)
 
 	if (sig == SIGTERM)
 		got_term = 1;
+	else if (sig == SIGUSR2)
+		got_usr2 = 1;
 	else
 		got_usr1 = 1;
 	/* A full pipe already holds a wakeup; nothing is lost. */
@@ -65,6 +68,7 @@ wake_init(struct worker *w)
 	sa.sa_handler = wake_sig;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -79,8 +83,8 @@ wake_init(struct worker *w)
 
 /*
  * Empty the self-pipe and bring the worker's flags up to date: w_stop
- * for TERM or a master that is gone, w_finish for USR1.  Return 1 when
- * the worker must stop now.
+ * for TERM or a master that is gone, w_finish for USR1, w_reclaim for
+ * USR2 (IdleTimeoutUnderLoad).  Return 1 when the worker must stop now.
  */
 int
 wake_check(struct worker *w)
@@ -94,6 +98,11 @@ wake_check(struct worker *w)
 		w->w_stop = 1;
 	if (got_usr1)
 		w->w_finish = 1;
+	/* USR2 asks for one thing once: the session's reclaim.c check. */
+	if (got_usr2) {
+		got_usr2 = 0;
+		w->w_reclaim = 1;
+	}
 	pfd.fd = w->w_deathfd;
 	pfd.events = POLLIN;
 	if (!w->w_stop && poll(&pfd, 1, 0) == 1) {

@@ -51,6 +51,44 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	if (accept_init(w) == -1)
 		fatal("accept setup");
 	w->w_slot->ss_pid = getpid();
+	/*
+	 * With WorkerTimeout, every wait is cut into pieces short enough
+	 * that the heartbeat moves well within it: at least once a second,
+	 * and three times a WorkerTimeout.
+	 */
+	if (w->w_cf->cf_worker_timeout > 0) {
+		w->w_beatms = (int64_t)w->w_cf->cf_worker_timeout * 1000 / 3;
+		if (w->w_beatms > 1000)
+			w->w_beatms = 1000;
+	}
+	worker_beat(w);
+}
+
+/*
+ * Post the heartbeat WorkerTimeout watches: the worker is not stuck.
+ * One store to the slot, no system call beyond the clock.
+ */
+void
+worker_beat(const struct worker *w)
+{
+	if (w->w_beatms > 0)
+		w->w_slot->ss_beat = io_now();
+}
+
+/*
+ * The deadline a wait may use: deadline itself, or, with WorkerTimeout,
+ * no later than the next heartbeat is due.  A wait cut short this way
+ * beats and waits again.
+ */
+int64_t
+worker_bound(const struct worker *w, int64_t deadline)
+{
+	int64_t beat;
+
+	if (w->w_beatms == 0)
+		return deadline;
+	beat = io_now() + w->w_beatms;
+	return deadline == IO_NEVER || beat < deadline ? beat : deadline;
 }
 
 /* Whether this worker has served its share (MaxConnectionsPerChild). */

@@ -1,0 +1,119 @@
+/*
+ * reclaim.c: IdleTimeoutUnderLoad, in the master.
+ *
+ * One session per worker means that idle clients can hold every worker
+ * while others wait unserved in the listen backlog; Apache's prefork
+ * leaves them waiting for the whole Timeout.  So once a second, when no
+ * worker of the current generation is idle and connections wait, the
+ * master asks the workers whose sessions have awaited a line longest
+ * (and at least IdleTimeoutUnderLoad) to close them, one for each
+ * waiting connection.  Each such worker sends an error line, closes,
+ * and accepts a waiting connection.
+ */
+#if defined(__linux__)
+#define _DEFAULT_SOURCE		/* struct tcp_info */
+#endif
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "hellod.h"
+
+#define RECLAIM_MAX	64	/* sessions closed in one tick at the most */
+
+static int	reclaim_waiting(const int *, int);
+
+/*
+ * How many connections wait in the backlogs of the listeners.  Linux
+ * says how many (TCP_INFO on a listening socket reports its accept
+ * queue in tcpi_unacked); elsewhere a readable listener counts as one.
+ */
+static int
+reclaim_waiting(const int *lfd, int n)
+{
+	struct pollfd pfd;
+	int i, waiting = 0;
+
+	for (i = 0; i < n; i++) {
+#if defined(TCP_INFO) && defined(__linux__)
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		if (getsockopt(lfd[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+		    len >= sizeof(ti)) {
+			waiting += (int)ti.tcpi_unacked;
+			continue;
+		}
+#endif
+		pfd.fd = lfd[i];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+			waiting++;
+	}
+	return waiting;
+}
+
+/*
+ * The master's once-a-second look: when every worker of generation gen
+ * is busy and connections wait on the listeners, signal (SIGUSR2) the
+ * workers idle longest, at least IdleTimeoutUnderLoad, one for each
+ * waiting connection.  Return how many were signalled.
+ */
+int
+reclaim_idle(const struct worker_ctx *wc, int64_t now)
+{
+	const struct scoreboard *sb = wc->wc_sb;
+	int64_t limit = (int64_t)wc->wc_cf->cf_idle_under_load * 1000;
+	int64_t since[RECLAIM_MAX];
+	int slot[RECLAIM_MAX], waiting, n = 0, i, j;
+	unsigned k;
+
+	if (limit == 0)
+		return 0;
+	for (k = 0; k < sb->sb_hdr->sh_nslots; k++) {
+		const struct sb_slot *ss = &sb->sb_slot[k];
+
+		if (ss->ss_pid != 0 && ss->ss_generation == wc->wc_generation &&
+		    (ss->ss_state == SB_WAITING || ss->ss_state == SB_STARTING))
+			return 0;
+	}
+	if ((waiting = reclaim_waiting(wc->wc_lfd, wc->wc_nlfd)) == 0)
+		return 0;
+	if (waiting > RECLAIM_MAX)
+		waiting = RECLAIM_MAX;
+	/* Keep the `waiting` longest idle, oldest first, by insertion. */
+	for (k = 0; k < sb->sb_hdr->sh_nslots; k++) {
+		const struct sb_slot *ss = &sb->sb_slot[k];
+		int64_t t = ss->ss_idle;
+
+		if (ss->ss_pid == 0 || ss->ss_generation != wc->wc_generation ||
+		    ss->ss_state != SB_READING || t == 0 || now - t < limit)
+			continue;
+		for (i = n; i > 0 && since[i - 1] > t; i--)
+			;
+		if (i == waiting)
+			continue;
+		if (n < waiting)
+			n++;
+		for (j = n - 1; j > i; j--) {
+			since[j] = since[j - 1];
+			slot[j] = slot[j - 1];
+		}
+		since[i] = t;
+		slot[i] = (int)k;
+	}
+	if (n > 0)
+		log_msg(LOG_L_NOTICE, "%d connection%s waiting and no idle "
+		    "worker: closing %d session%s idle for %d s or more",
+		    waiting, waiting == 1 ? "" : "s", n, n == 1 ? "" : "s",
+		    wc->wc_cf->cf_idle_under_load);
+	for (i = 0; i < n; i++)
+		kill(sb->sb_slot[slot[i]].ss_pid, SIGUSR2);
+	return n;
+}
