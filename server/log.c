@@ -3,8 +3,12 @@
  * shared by the master and its workers.  Every line is one write(2) on
  * an O_APPEND descriptor, so lines from many processes never interleave.
  */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,21 @@ static int	 log_started;		/* past startup: full log lines */
 static int	 access_fd = -1;
 static char	 log_who[32] = "master";
 
+/*
+ * Logging never blocks: a reader that stalls or a full disk costs log
+ * lines, never a session or the master's loop.  Lines that could not be
+ * written are counted, per process, and the count is reported once a
+ * write succeeds again (and at exit).  How the error log's descriptor
+ * avoids blocking: see log_private().
+ */
+static int	 log_how;		/* LOG_WRITE, LOG_POLL or LOG_SEND */
+static unsigned long long log_dropped;	/* error log lines lost */
+static unsigned long long access_dropped;
+static int	 access_errno;		/* why the first of them was lost */
+static char	 access_path[MAX_PATH];
+
+enum { LOG_WRITE, LOG_POLL, LOG_SEND };
+
 /* The level names are config.c's cf_levels[], LogLevel's words. */
 static const int syslog_prio[LOG_L_MAX] = {
 	LOG_EMERG, LOG_ALERT, LOG_CRIT, LOG_ERR, LOG_WARNING, LOG_NOTICE,
@@ -42,6 +61,11 @@ _Static_assert(sizeof(end_words) / sizeof(end_words[0]) == END_MAX,
 static void	log_vmsg(int, int, const char *, va_list)
 		    __attribute__((__format__(__printf__, 3, 0)));
 static int	log_reopen(const char *, int *, char *, size_t);
+static int	log_private(int);
+static int	log_put(int, int, const char *, size_t);
+static size_t	log_prefix(char *, size_t, int);
+static void	log_emit(char *, size_t);
+static void	log_at_exit(void);
 
 /*
  * Until log_open(), messages are the startup kind: "hellod: text" on
@@ -87,6 +111,8 @@ log_reopen(const char *path, int *fdp, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
+	/* Ours alone, so nonblocking harms nobody: a FIFO never blocks. */
+	(void)io_nonblock(fd, 1);
 	if (*fdp > STDERR_FILENO)
 		close(*fdp);
 	*fdp = fd;
@@ -117,7 +143,7 @@ log_open(const struct config *cf, int detached, char *err, size_t errlen)
 	} else if (strcmp(cf->cf_errorlog, "stderr") == 0) {
 		if (log_fd > STDERR_FILENO)
 			close(log_fd);
-		log_fd = STDERR_FILENO;
+		log_fd = log_private(STDERR_FILENO);
 		log_syslog = 0;
 	} else {
 		if (log_reopen(cf->cf_errorlog, &newfd, err, errlen) == -1) {
@@ -128,14 +154,141 @@ log_open(const struct config *cf, int detached, char *err, size_t errlen)
 		if (log_fd > STDERR_FILENO)
 			close(log_fd);
 		log_fd = newfd;
+		log_how = LOG_WRITE;
 		log_syslog = 0;
 	}
 	if (access_fd != -1)
 		close(access_fd);
 	access_fd = newacc;
+	snprintf(access_path, sizeof(access_path), "%s", cf->cf_customlog);
+	if (!log_started)
+		atexit(log_at_exit);
 	log_level = cf->cf_loglevel;
 	log_started = 1;
 	return 0;
+}
+
+/*
+ * A descriptor for fd (stderr) that never blocks, without making the
+ * descriptor we share with our parent nonblocking for it too.  A
+ * regular file never blocks that way.  A pipe, FIFO or terminal is
+ * opened again through /dev/fd, which on Linux gives a file description
+ * of our own, made nonblocking.  A socket (journald's stdout) is
+ * written with send(MSG_DONTWAIT).  Elsewhere each write waits for
+ * poll() to say it fits, which can still block in a race between
+ * processes but not behind a reader that has stopped.
+ */
+static int
+log_private(int fd)
+{
+	char path[32];
+	struct stat st;
+	int nfd;
+
+	log_how = LOG_WRITE;
+	if (fstat(fd, &st) == -1 || S_ISREG(st.st_mode))
+		return fd;
+	if (S_ISSOCK(st.st_mode)) {
+		log_how = LOG_SEND;
+		return fd;
+	}
+#ifdef __linux__
+	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	if ((nfd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK |
+	    O_CLOEXEC)) != -1)
+		return nfd;
+#else
+	(void)path;
+	(void)nfd;
+#endif
+	log_how = LOG_POLL;
+	return fd;
+}
+
+/*
+ * Write one whole line to fd without blocking.  Return 0, or -1 with
+ * errno (EAGAIN when it would have blocked) when it was not written.
+ */
+static int
+log_put(int fd, int how, const char *line, size_t n)
+{
+	struct pollfd pfd;
+	ssize_t r;
+
+	if (how == LOG_POLL) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 0) != 1) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+	do {
+		r = how == LOG_SEND ? send(fd, line, n, MSG_DONTWAIT |
+		    MSG_NOSIGNAL) : write(fd, line, n);
+	} while (r == -1 && errno == EINTR);
+	if (r >= 0 && (size_t)r != n)
+		errno = EAGAIN;		/* the rest of the line is lost */
+	return r >= 0 && (size_t)r == n ? 0 : -1;
+}
+
+/* The front of an error log line for level; return its length. */
+static size_t
+log_prefix(char *line, size_t len, int level)
+{
+	struct tm tm;
+	time_t now;
+	size_t n;
+
+	if (!log_started)
+		return (size_t)snprintf(line, len, "hellod: ");
+	if (log_syslog)
+		return (size_t)snprintf(line, len, "%s: ", log_who);
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	n = strftime(line, len, "[%Y-%m-%d %H:%M:%S] ", &tm);
+	n += (size_t)snprintf(line + n, len - n, "[%s] [pid %ld] %s: ",
+	    cf_levels[level], (long)getpid(), log_who);
+	return n;
+}
+
+/*
+ * Write a line (with its newline; none when n is 0) to the error log,
+ * first saying how many were lost before it, if any; count it when it
+ * cannot be written.
+ */
+static void
+log_emit(char *line, size_t n)
+{
+	char note[LOG_LINE_MAX];
+	size_t k;
+
+	if (log_dropped > 0) {
+		k = log_prefix(note, sizeof(note), LOG_L_WARN);
+		k += (size_t)snprintf(note + k, sizeof(note) - k,
+		    "%llu log line%s dropped\n", log_dropped,
+		    log_dropped == 1 ? "" : "s");
+		if (k >= sizeof(note) || log_put(log_fd, log_how, note, k) == -1) {
+			log_dropped++;
+			return;
+		}
+		log_dropped = 0;
+	}
+	if (n > 0 && log_put(log_fd, log_how, line, n) == -1)
+		log_dropped++;
+}
+
+/* At exit: report the losses not reported yet, as far as possible. */
+static void
+log_at_exit(void)
+{
+	if (access_dropped > 0)
+		log_msg(LOG_L_WARN, "CustomLog %s: %llu line%s dropped (%s)",
+		    access_path, access_dropped, access_dropped == 1 ? "" :
+		    "s", strerror(access_errno));
+	access_dropped = 0;
+	if (log_dropped > 0 && log_started && !log_syslog)
+		log_emit(NULL, 0);
 }
 
 /*
@@ -148,24 +301,12 @@ log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	char line[LOG_LINE_MAX];
 	size_t n = 0;
 	int saved = errno, r;
-	struct tm tm;
-	time_t now;
 
 	if (level > log_level) {
 		errno = saved;
 		return;
 	}
-	if (!log_started)
-		n = (size_t)snprintf(line, sizeof(line), "hellod: ");
-	else if (!log_syslog) {
-		now = time(NULL);
-		localtime_r(&now, &tm);
-		n = strftime(line, sizeof(line), "[%Y-%m-%d %H:%M:%S] ", &tm);
-		n += (size_t)snprintf(line + n, sizeof(line) - n,
-		    "[%s] [pid %ld] %s: ", cf_levels[level], (long)getpid(),
-		    log_who);
-	} else
-		n = (size_t)snprintf(line, sizeof(line), "%s: ", log_who);
+	n = log_prefix(line, sizeof(line), level);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	n = r < 0 ? n : n + (size_t)r;
 	if (n > sizeof(line) - 2)
@@ -178,9 +319,12 @@ log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	if (log_syslog && log_started) {
 		line[n] = '\0';
 		syslog(syslog_prio[level], "%s", line);
-	} else {
+	} else if (!log_started) {
 		line[n++] = '\n';
 		(void)io_write_all(log_fd, line, n, IO_NEVER, NULL);
+	} else {
+		line[n++] = '\n';
+		log_emit(line, n);
 	}
 	errno = saved;
 }
@@ -276,6 +420,19 @@ log_access(const struct session_stats *st)
 	    st->st_client, when, (long long)(ms / 1000), (long long)(ms % 1000),
 	    (unsigned long long)st->st_messages, (unsigned long long)st->st_in,
 	    (unsigned long long)st->st_out, end_words[st->st_end]);
-	if (n > 0 && (size_t)n < sizeof(line))
-		(void)io_write_all(access_fd, line, (size_t)n, IO_NEVER, NULL);
+	if (n <= 0 || (size_t)n >= sizeof(line))
+		return;
+	if (log_put(access_fd, LOG_WRITE, line, (size_t)n) == -1) {
+		/* Say so at the first loss; count the rest. */
+		if (access_dropped++ == 0) {
+			access_errno = errno;
+			log_msg(LOG_L_ERR, "CustomLog %s: %s; counting the "
+			    "lines lost", access_path, strerror(errno));
+		}
+	} else if (access_dropped > 0) {
+		log_msg(LOG_L_WARN, "CustomLog %s: %llu line%s dropped (%s)",
+		    access_path, access_dropped, access_dropped == 1 ? "" :
+		    "s", strerror(access_errno));
+		access_dropped = 0;
+	}
 }

@@ -397,6 +397,8 @@ main(int argc, char *argv[])
 	const char *file;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A log past RLIMIT_FSIZE loses lines (EFBIG); it kills nobody. */
+	signal(SIGXFSZ, SIG_IGN);
 	parse_options(argc, argv, &op);
 	file = op.op_file;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)

@@ -319,3 +319,70 @@ hold_seen_in() { [ "$(grep -c -- "$3" "$1")" -ge "$2" ]; }
 	done
 	run ! log_has "$HELLOD_ERR" 'server seems busy: forking [0-9]+ workers \('
 }
+
+@test "a stderr nobody reads blocks neither sessions nor TERM; the lost lines are counted and reported" {
+	PORT=$(free_port)
+	run -0 timeout 60 python3 - "$PORT" <<'PY'
+import fcntl, os, subprocess, sys, time
+port = sys.argv[1]
+r, w = os.pipe()
+# Nobody reads r until the end: after 64 KiB every write would block.
+p = subprocess.Popen(["hellod", "-l", "127.0.0.1:" + port, "-w", "2",
+                      "-C", "LogLevel info"], stderr=w, pass_fds=())
+os.close(w)
+def bench(n):
+    out = subprocess.run(["hellobench", "-c", "4", "-n", str(n), "-w", "5",
+                          "127.0.0.1", port], capture_output=True, text=True)
+    return out.returncode, out.stdout
+try:
+    end = time.monotonic() + 5
+    while bench(1)[0] != 0:
+        assert time.monotonic() < end, "never served"
+        time.sleep(0.05)
+    # About 200 bytes of log a session: 1500 sessions fill the pipe.
+    rc, out = bench(1500)
+    print("load:", rc, [l for l in out.splitlines() if l.startswith("errors")][0])
+    fcntl.fcntl(r, fcntl.F_SETFL, os.O_NONBLOCK)
+    while True:
+        try:
+            if not os.read(r, 65536):
+                break
+        except BlockingIOError:
+            break
+    # Drained: the next lines get through, led by the count of the lost.
+    bench(1)
+    time.sleep(0.2)
+    text = b""
+    try:
+        text = os.read(r, 65536)
+    except BlockingIOError:
+        pass
+    import re
+    m = re.search(rb"\[warn\] \[pid \d+\] (worker|master)[ 0-9]*: \d+ log lines dropped\n", text)
+    print("report:", bool(m))
+    p.terminate()
+    p.wait(timeout=5)
+    print("stopped:", p.returncode)
+finally:
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+PY
+	assert_line 'load: 0 errors:    0 (connect 0, timeout 0, closed 0, reset 0, mismatch 0)'
+	assert_line 'report: True'
+	assert_line 'stopped: 0'
+}
+
+@test "an access log on a full disk costs access lines, not sessions; the loss is reported" {
+	WORKERS=1 start_hellod -w 1 -C 'CustomLog /dev/full' \
+	    -C 'MaxConnectionsPerChild 3'
+	local i
+	for i in 1 2 3; do
+		run -0 talk "$PORT" <<<$'x\nexit'
+		assert_output $'welcome!\nhello, x!'
+	done
+	# The worker said so at its first loss, and counted them at exit
+	# (the three sessions that retired it, counting start_hellod's).
+	wait_until 5 log_has "$HELLOD_ERR" 'CustomLog /dev/full: 3 lines dropped \(No space left on device\)$'
+	run -0 log_has "$HELLOD_ERR" 'worker 0: CustomLog /dev/full: No space left on device; counting the lines lost$'
+}
