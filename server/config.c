@@ -141,6 +141,12 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 			*(long *)(void *)field = v;
 		return 0;
 	case T_STR:
+		/* A name of blanks only names no file and no user. */
+		if (value[0] != '\0' && value[strspn(value, " \t")] == '\0') {
+			snprintf(err, errlen, "%s: bad value \"%s\": only "
+			    "blanks", d->d_name, value);
+			return -1;
+		}
 		if (strlen(value) >= d->d_size) {
 			snprintf(err, errlen, "%s: value too long", d->d_name);
 			return -1;

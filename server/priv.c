@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -30,8 +31,12 @@ priv_number(const char *name, const char *value, unsigned long *id,
 {
 	long long v;
 
-	/* (uid_t)-1 means "no change" to setuid() and friends. */
-	if (num_parse(value + 1, 0, 0xfffffffeLL, &v) != NUM_OK ||
+	/*
+	 * Digits only: no sign, not even "-0".  (uid_t)-1 means "no
+	 * change" to setuid() and friends.
+	 */
+	if (!isdigit((unsigned char)value[1]) ||
+	    num_parse(value + 1, 0, 0xfffffffeLL, &v) != NUM_OK ||
 	    (long long)(uid_t)v != v) {
 		snprintf(err, errlen, "%s: bad value \"%s\"", name, value);
 		return -1;

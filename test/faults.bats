@@ -386,3 +386,13 @@ PY
 	wait_until 5 log_has "$HELLOD_ERR" 'CustomLog /dev/full: 3 lines dropped \(No space left on device\)$'
 	run -0 log_has "$HELLOD_ERR" 'worker 0: CustomLog /dev/full: No space left on device; counting the lines lost$'
 }
+
+@test "User and Group numbers are digits only, and a file name is not blanks only" {
+	run -1 --separate-stderr hellod -t -C 'Group #-0'
+	assert_equal "${stderr_lines[0]}" 'hellod: Group: bad value "#-0"'
+	run -1 --separate-stderr hellod -t -C 'User #+5'
+	assert_equal "${stderr_lines[0]}" 'hellod: User: bad value "#+5"'
+	run -1 --separate-stderr hellod -t -C 'PidFile " "'
+	assert_equal "${stderr_lines[0]}" "hellod: -C 'PidFile \" \"': PidFile: bad value \" \": only blanks"
+	run -0 --separate-stderr hellod -t -C 'User #0' -C 'Group #0'
+}
