@@ -427,10 +427,14 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	/* TTIN grows a fixed pool up to MaxRequestWorkers, or -w if more. */
+	cf->cf_worker_limit = cf->cf_max_workers;
 	if (cl->cl_workers > 0) {
 		cf->cf_fixed = 1;
 		cf->cf_start_servers = cl->cl_workers;
 		cf->cf_max_workers = cl->cl_workers;
+		if (cl->cl_workers > cf->cf_worker_limit)
+			cf->cf_worker_limit = cl->cl_workers;
 	}
 	if (cf->cf_nlisten == 0)
 		addr_parse("127.0.0.1:9999", &cf->cf_listen[cf->cf_nlisten++],

@@ -84,6 +84,7 @@ struct config {
 	int		 cf_max_workers;
 	long		 cf_max_conn_child;	/* 0: never retire */
 	int		 cf_fixed;		/* -w: exactly StartServers */
+	int		 cf_worker_limit;	/* TTIN's bound for a fixed pool */
 	int		 cf_backlog;
 	int		 cf_timeout;		/* seconds */
 	int		 cf_graceful_timeout;	/* seconds, 0: none */
@@ -159,6 +160,11 @@ struct sb_header {
 	volatile pid_t		sh_master;
 	volatile int64_t	sh_started;	/* time() the master started */
 	volatile uint32_t	sh_generation;
+	/* The pool as it runs, TTIN and TTOU included, for "-k status". */
+	volatile int		sh_fixed;
+	volatile int		sh_pool_size;	/* fixed pool: its workers */
+	volatile int		sh_min_spare;
+	volatile int		sh_max_spare;
 	/*
 	 * Workers waiting for a connection, kept by sb_set_state(): the
 	 * worker that takes the last one wakes the master (see pool_burst()).
@@ -317,6 +323,7 @@ void	 pool_deadlines(struct pool *, int64_t now);
 void	 pool_watchdog(struct pool *, struct worker_ctx *, int64_t now);
 int64_t	 pool_next_event(const struct pool *);
 int	 pool_room(const struct pool *, const struct worker_ctx *);
+void	 pool_shrink(struct pool *, struct worker_ctx *);
 void	 pool_owe(struct pool *, int);
 int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);

@@ -73,7 +73,8 @@ usage(void)
 "                   growing as needed)\n"
 "Options may come in any order; -- ends them.\n"
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
-"WINCH graceful stop.  Exit status: 0 ok, 1 usage or configuration error,\n"
+"WINCH graceful stop, TTIN/TTOU one worker more/fewer (or spare bounds\n"
+"+/-1).  Exit status: 0 ok, 1 usage or configuration error,\n"
 "2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
 "5 the server did not do as -k told it in time, 6 a system error.\n");
 	exit(0);

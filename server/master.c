@@ -1,7 +1,8 @@
 /*
  * master.c: the master's loop.  It waits in one place, poll() on a
  * self-pipe with a one-second tick, and there handles, in this order:
- * dead children, stop, graceful stop, restart, pool maintenance.
+ * dead children, stop, graceful stop, restart, pool resizing (TTIN,
+ * TTOU), pool maintenance.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -43,6 +44,7 @@ struct master {
 	int64_t			 m_stop_by;	/* its deadline, or 0 */
 	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
 	int			 m_postponed;	/* ... and logged as waiting */
+	int			 m_resize;	/* TTIN less TTOU not yet done */
 };
 
 static void	master_sig(int);
@@ -60,12 +62,20 @@ static int	master_setup(struct master *, char *, size_t);
 static int	master_serving(const struct master *);
 static int	master_ready(struct master *, int, int64_t);
 static void	master_new_lock(struct master *);
+static void	master_drain_pipe(struct master *);
+static void	master_resize(struct master *, int);
+static void	master_publish(struct master *);
 
-/* Record the signal and wake the loop; nothing else happens here. */
+/*
+ * Record the signal and wake the loop; nothing else happens here.  TTIN
+ * and TTOU are counted, not flagged: each asks for one worker more or
+ * fewer, so each writes its own byte, which the loop counts.
+ */
 static void
 master_sig(int sig)
 {
 	int saved = errno;
+	char c = '\0';
 
 	switch (sig) {
 	case SIGCHLD:
@@ -84,9 +94,18 @@ master_sig(int sig)
 	case SIGWINCH:
 		sig_winch = 1;
 		break;
+	case SIGTTIN:
+		c = '+';
+		break;
+	case SIGTTOU:
+		c = '-';
+		break;
 	}
-	/* A full pipe already holds a wakeup; nothing is lost. */
-	if (write(self_pipe[1], "", 1) == -1) {
+	/*
+	 * A full pipe already holds a wakeup; only a TTIN or TTOU beyond
+	 * some 64 KB of them is lost.
+	 */
+	if (write(self_pipe[1], &c, 1) == -1) {
 		/* nothing to do */
 	}
 	errno = saved;
@@ -96,7 +115,8 @@ static int
 master_signals(void)
 {
 	static const int sigs[] = {
-		SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH
+		SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGTTIN,
+		SIGTTOU
 	};
 	struct sigaction sa;
 	size_t i;
@@ -322,6 +342,7 @@ master_restart(struct master *m, int graceful)
 			break;
 	/* The rest go into the slots of old idle workers once they leave. */
 	pool_owe(m->m_pool, ncf.cf_start_servers - i);
+	master_publish(m);
 	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d workers",
 	    graceful ? "graceful restart" : "restart",
 	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers);
@@ -374,6 +395,87 @@ master_try_restart(struct master *m)
 	master_restart(m, m->m_restart == 2);
 	m->m_restart = 0;
 	m->m_postponed = 0;
+}
+
+/* Empty the self-pipe, counting the TTIN ('+') and TTOU ('-') bytes. */
+static void
+master_drain_pipe(struct master *m)
+{
+	char buf[256];
+	ssize_t n, i;
+
+	while ((n = read(self_pipe[0], buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			m->m_resize += buf[i] == '+' ? 1 : buf[i] == '-' ? -1 : 0;
+}
+
+/*
+ * TTIN (by > 0) and TTOU (by < 0), one step for each signal: a fixed
+ * pool gets a worker more or fewer, between 1 and MaxRequestWorkers (or
+ * the -w number, if larger), within the room the scoreboard was made
+ * with; a dynamic pool has MinSpareServers and MaxSpareServers raised or
+ * lowered together, between 1 and MaxRequestWorkers.  The change is to
+ * the running configuration only: the next restart reads the file again
+ * and forgets it.  A step that would leave the bounds is logged and not
+ * made.  pool_fill() forks what a larger fixed pool lacks; a smaller
+ * one retires a worker, an idle one if there is one, else one that
+ * finishes its session first.  pool_maintain() applies new spare bounds.
+ */
+static void
+master_resize(struct master *m, int by)
+{
+	struct config *cf = m->m_cf;
+	int step = by > 0 ? 1 : -1, room, top;
+	const char *sig = by > 0 ? "TTIN" : "TTOU";
+
+	room = (int)m->m_sb.sb_hdr->sh_nslots / SB_GENERATIONS;
+	for (; by != 0; by -= step) {
+		if (cf->cf_fixed) {
+			top = cf->cf_worker_limit < room ? cf->cf_worker_limit :
+			    room;
+			if (cf->cf_max_workers + step < 1 ||
+			    cf->cf_max_workers + step > top) {
+				log_msg(LOG_L_WARN, "%s ignored: the pool has %d "
+				    "worker%s, its %s", sig, cf->cf_max_workers,
+				    cf->cf_max_workers == 1 ? "" : "s",
+				    step > 0 ? "most" : "least");
+				break;
+			}
+			cf->cf_max_workers += step;
+			cf->cf_start_servers = cf->cf_max_workers;
+			if (step < 0)
+				pool_shrink(m->m_pool, &m->m_wc);
+			log_msg(LOG_L_NOTICE, "%s: %d worker%s", sig,
+			    cf->cf_max_workers, cf->cf_max_workers == 1 ? "" :
+			    "s");
+			continue;
+		}
+		if (cf->cf_min_spare + step < 1 ||
+		    cf->cf_max_spare + step > cf->cf_max_workers) {
+			log_msg(LOG_L_WARN, "%s ignored: MinSpareServers %d, "
+			    "MaxSpareServers %d are at their %s", sig,
+			    cf->cf_min_spare, cf->cf_max_spare, step > 0 ?
+			    "most (MaxRequestWorkers)" : "least");
+			break;
+		}
+		cf->cf_min_spare += step;
+		cf->cf_max_spare += step;
+		log_msg(LOG_L_NOTICE, "%s: MinSpareServers %d, MaxSpareServers "
+		    "%d", sig, cf->cf_min_spare, cf->cf_max_spare);
+	}
+	master_publish(m);
+}
+
+/* Show the pool's running size or spare bounds in "-k status". */
+static void
+master_publish(struct master *m)
+{
+	struct sb_header *sh = m->m_sb.sb_hdr;
+
+	sh->sh_fixed = m->m_cf->cf_fixed;
+	sh->sh_pool_size = m->m_cf->cf_fixed ? m->m_cf->cf_max_workers : 0;
+	sh->sh_min_spare = m->m_cf->cf_min_spare;
+	sh->sh_max_spare = m->m_cf->cf_max_spare;
 }
 
 static void
@@ -472,9 +574,10 @@ master_setup(struct master *m, char *err, size_t errlen)
 	/*
 	 * Room for the current generation and for older ones still
 	 * finishing sessions after restarts, so that these never take the
-	 * new generation's places (see master_try_restart()).
+	 * new generation's places (see master_try_restart()).  A fixed
+	 * pool gets room to grow by TTIN up to its limit.
 	 */
-	nslots = (unsigned)m->m_cf->cf_max_workers * SB_GENERATIONS;
+	nslots = (unsigned)m->m_cf->cf_worker_limit * SB_GENERATIONS;
 	if (sb_create(&m->m_sb, nslots, sb_path(m->m_cf->cf_pidfile, path,
 	    sizeof(path)), err, errlen) == -1)
 		return -1;
@@ -518,7 +621,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 	struct master m;
 	struct pollfd pfd;
 	int64_t now, next_tick, t, start_by;
-	char err[512], c;
+	char err[512];
 
 	memset(&m, 0, sizeof(m));
 	m.m_cf = cf;
@@ -533,6 +636,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		m.m_wc.wc_close[m.m_wc.wc_nclose++] = pidfd;
 	if (readyfd != -1)
 		m.m_wc.wc_close[m.m_wc.wc_nclose++] = readyfd;
+	master_publish(&m);
 	pool_owe(m.m_pool, cf->cf_start_servers);
 	pool_fill(m.m_pool, &m.m_wc, io_now());
 	master_started(&m);
@@ -558,8 +662,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		    t > io_now() + 20)
 			t = io_now() + 20;
 		if (poll(&pfd, 1, io_timeout(t)) > 0)
-			while (read(self_pipe[0], &c, 1) == 1)
-				;
+			master_drain_pipe(&m);
 		now = io_now();
 		if (sig_chld) {
 			sig_chld = 0;
@@ -595,6 +698,9 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		}
 		if (m.m_restart && !m.m_stopping)
 			master_try_restart(&m);
+		if (m.m_resize != 0 && !m.m_stopping)
+			master_resize(&m, m.m_resize);
+		m.m_resize = 0;
 		if (m.m_stopping && pool_live(m.m_pool) == 0)
 			break;
 		pool_deadlines(m.m_pool, now);

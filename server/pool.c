@@ -63,7 +63,7 @@ static void	pool_watch(struct pool *, const struct worker_ctx *);
 static int	pool_queued(const struct worker_ctx *);
 static void	pool_check_max(struct pool *, const struct config *, int);
 static void	pool_sync_idle(const struct pool *, struct worker_ctx *);
-static void	pool_retire_idle(struct pool *, struct worker_ctx *);
+static int	pool_retire_idle(struct pool *, struct worker_ctx *);
 static int	pool_starting(const struct pool *, const struct worker_ctx *);
 
 struct pool *
@@ -387,8 +387,8 @@ pool_sync_idle(const struct pool *pl, struct worker_ctx *wc)
 	atomic_store(&wc->wc_sb->sb_hdr->sh_idle, n);
 }
 
-/* Retire one idle worker of the current generation. */
-static void
+/* Retire one idle worker of the current generation: 0, or -1 if none. */
+static int
 pool_retire_idle(struct pool *pl, struct worker_ctx *wc)
 {
 	unsigned i;
@@ -402,8 +402,9 @@ pool_retire_idle(struct pool *pl, struct worker_ctx *wc)
 			continue;
 		p->p_retiring = 1;
 		kill(p->p_pid, SIGUSR1);
-		return;
+		return 0;
 	}
+	return -1;
 }
 
 /*
@@ -429,7 +430,7 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 	if (cf->cf_fixed)
 		return;
 	if (idle > cf->cf_max_spare) {
-		pool_retire_idle(pl, wc);
+		(void)pool_retire_idle(pl, wc);
 		pl->pl_spawn_rate = 1;
 		return;
 	}
@@ -675,6 +676,39 @@ pool_room(const struct pool *pl, const struct worker_ctx *wc)
 			n++;
 	}
 	return n;
+}
+
+/*
+ * A fixed pool made one smaller (TTOU): retire one worker of the
+ * current generation, an idle one if there is one, else a busy one,
+ * which finishes its session first.  A replacement owed is simply not
+ * forked.
+ */
+void
+pool_shrink(struct pool *pl, struct worker_ctx *wc)
+{
+	unsigned i;
+
+	if (pl->pl_owed > 0) {
+		pl->pl_owed--;
+		return;
+	}
+	if (pl->pl_late > 0) {
+		pl->pl_late--;
+		return;
+	}
+	if (pool_retire_idle(pl, wc) == 0)
+		return;
+	for (i = 0; i < pl->pl_nslots; i++) {
+		struct proc *p = &pl->pl_tab[i];
+
+		if (p->p_pid == 0 || p->p_retiring ||
+		    p->p_gen != wc->wc_generation)
+			continue;
+		p->p_retiring = 1;
+		kill(p->p_pid, SIGUSR1);
+		return;
+	}
 }
 
 /* Fork n more workers as soon as slots allow. */

@@ -236,4 +236,10 @@ sb_status(const struct scoreboard *sb, FILE *fp)
 	for (i = 0; i < last; i++)
 		fputc(sb->sb_slot[i].ss_state, fp);
 	fputc('\n', fp);
+	/* hellod's own, after Apache's fields: the pool as TTIN/TTOU left it. */
+	if (sh->sh_fixed)
+		fprintf(fp, "PoolWorkers: %d\n", sh->sh_pool_size);
+	else
+		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
+		    sh->sh_min_spare, sh->sh_max_spare);
 }
