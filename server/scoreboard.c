@@ -229,6 +229,15 @@ sb_status(const struct scoreboard *sb, FILE *fp)
 	fprintf(fp, "Total Accesses: %llu\n", (unsigned long long)sessions);
 	fprintf(fp, "Total Messages: %llu\n", (unsigned long long)messages);
 	fprintf(fp, "Total kBytes: %llu\n", (unsigned long long)(bytes / 1024));
+	/*
+	 * hellod's own: the pool as TTIN and TTOU left it.  Scoreboard
+	 * stays last, where scripts written for Apache 2.2 look for it.
+	 */
+	if (sh->sh_fixed)
+		fprintf(fp, "PoolWorkers: %d\n", sh->sh_pool_size);
+	else
+		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
+		    sh->sh_min_spare, sh->sh_max_spare);
 	fprintf(fp, "BusyWorkers: %u\n", busy);
 	fprintf(fp, "IdleWorkers: %u\n", idle);
 	fprintf(fp, "Scoreboard: ");
@@ -236,10 +245,4 @@ sb_status(const struct scoreboard *sb, FILE *fp)
 	for (i = 0; i < last; i++)
 		fputc(sb->sb_slot[i].ss_state, fp);
 	fputc('\n', fp);
-	/* hellod's own, after Apache's fields: the pool as TTIN/TTOU left it. */
-	if (sh->sh_fixed)
-		fprintf(fp, "PoolWorkers: %d\n", sh->sh_pool_size);
-	else
-		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
-		    sh->sh_min_spare, sh->sh_max_spare);
 }
