@@ -219,7 +219,10 @@ check_paths(const struct config *cf, char *err, size_t errlen)
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		const char *path = files[i].path;
 
-		/* cf_absolute() made every path absolute. */
+		/*
+		 * "", "stderr" and "syslog" name no file; cf_absolute()
+		 * made every path absolute.
+		 */
 		if (path[0] != '/')
 			continue;
 		if (stat(path, &st) == 0) {
