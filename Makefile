@@ -7,6 +7,10 @@
 VERSION	= 0.1.0
 PREFIX	= /usr/local
 MANPREFIX = $(PREFIX)/share/man
+SYSCONFDIR = /etc
+UNITDIR	= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR = $(PREFIX)/share/doc/hellod/examples
+LOGDIR	= /var/log/hellod
 CC	= cc
 OPT	= -O2 -g
 WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -28,7 +32,8 @@ SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/limit.o server/reclaim.o server/httpreq.o \
-	  server/statustext.o
+	  server/statustext.o \
+	  server/notify.o server/inherit.o server/reopen.o
 HELLO_OBJ = client/hello.o
 BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
@@ -136,10 +141,16 @@ sanitize:
 	ASAN_OPTIONS=handle_segv=0:detect_leaks=1 $(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
+# Everything a system needs: programs, pages, the systemd units and the
+# logrotate file (their paths follow PREFIX and SYSCONFDIR), the sample
+# configuration as an example, also as $(SYSCONFDIR)/hellod.conf unless
+# one exists (never overwritten), and the log directory.
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	mkdir -p $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
-	mkdir -p $(DESTDIR)$(MANPREFIX)/man8
+	mkdir -p $(DESTDIR)$(MANPREFIX)/man8 $(DESTDIR)$(UNITDIR)
+	mkdir -p $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(EXAMPLEDIR)
+	mkdir -p $(DESTDIR)$(LOGDIR)
 	cp -f server/hellod $(DESTDIR)$(PREFIX)/sbin/hellod
 	cp -f client/hello client/httpget client/hellobench \
 	    $(DESTDIR)$(PREFIX)/bin/
@@ -154,7 +165,22 @@ install: all
 	    $(DESTDIR)$(MANPREFIX)/man1/hellobench.1 \
 	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
 	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' scripts/hellod.service.in \
+	    >$(DESTDIR)$(UNITDIR)/hellod.service
+	cp -f scripts/hellod.socket $(DESTDIR)$(UNITDIR)/hellod.socket
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' scripts/hellod.logrotate.in \
+	    >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/hellod
+	cp -f scripts/hellod.conf.sample $(DESTDIR)$(EXAMPLEDIR)/hellod.conf
+	chmod 644 $(DESTDIR)$(UNITDIR)/hellod.service \
+	    $(DESTDIR)$(UNITDIR)/hellod.socket \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/hellod \
+	    $(DESTDIR)$(EXAMPLEDIR)/hellod.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/hellod.conf ] || \
+	    cp scripts/hellod.conf.sample $(DESTDIR)$(SYSCONFDIR)/hellod.conf
 
+# Removes what install put; a hellod.conf that differs from the sample
+# was edited, and stays, as do logs.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
 	    $(DESTDIR)$(PREFIX)/bin/httpget $(DESTDIR)$(PREFIX)/bin/hellobench
@@ -163,11 +189,32 @@ uninstall:
 	    $(DESTDIR)$(MANPREFIX)/man1/hellobench.1 \
 	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
 	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
+	rm -f $(DESTDIR)$(UNITDIR)/hellod.service $(DESTDIR)$(UNITDIR)/hellod.socket \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/hellod
+	! cmp -s scripts/hellod.conf.sample $(DESTDIR)$(SYSCONFDIR)/hellod.conf || \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/hellod.conf
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/hellod.conf
+	-rmdir $(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(LOGDIR) 2>/dev/null
+
+# A Debian package, built in a copy of the tree (debian-build/) with the
+# packaging files of scripts/debian/ as its debian/ directory, then
+# checked by lintian.  The .deb lands in debian-build/.
+DEBDIR	= debian-build
+deb:
+	rm -rf $(DEBDIR)
+	mkdir -p $(DEBDIR)/hellod-$(VERSION)
+	cp -R Makefile README.md common server client man scripts \
+	    $(DEBDIR)/hellod-$(VERSION)/
+	cp -R scripts/debian $(DEBDIR)/hellod-$(VERSION)/debian
+	$(MAKE) -C $(DEBDIR)/hellod-$(VERSION) clean >/dev/null
+	cd $(DEBDIR)/hellod-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(DEBDIR)/hellod_$(VERSION)_*.deb
 
 clean:
 	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(BENCH_OBJ) \
 	    $(HTTPGET_OBJ) \
 	    common/libcommon.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config \
 	    test/fuzz_proxy test/fuzz_httpreq
+	rm -rf $(DEBDIR)
 
-.PHONY: all test-bins run check bench fuzz sanitize install uninstall clean
+.PHONY: all test-bins run check deb bench fuzz sanitize install uninstall clean

@@ -436,9 +436,12 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 		if (cl->cl_workers > cf->cf_worker_limit)
 			cf->cf_worker_limit = cl->cl_workers;
 	}
-	if (cf->cf_nlisten == 0)
+	/* Inherited sockets replace this default: see inherit_apply(). */
+	if (cf->cf_nlisten == 0) {
 		addr_parse("127.0.0.1:9999", &cf->cf_listen[cf->cf_nlisten++],
 		    msg, sizeof(msg));
+		cf->cf_listen_default = 1;
+	}
 	cf_allow_default(&cf->cf_proxy_allow);
 	if (cl->cl_cwd != NULL && cf_absolute(cf, cl->cl_cwd, err, errlen) == -1)
 		return -1;

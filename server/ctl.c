@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,14 +32,68 @@ static const struct {
 	{ "restart",		SIGHUP },
 	{ "graceful",		SIGUSR1 },
 	{ "graceful-stop",	SIGWINCH },
+	{ "reopen",		SIGURG },
 	{ "status",		0 },
 };
 
+#define PID_DIR_ROOT	RUN_DIR		/* the default PidFile's, as root */
+#define CTL_WAIT_MS	10000		/* -k waits for a restart or reopen */
+
 static int	pid_lock_once(const char *, char *, size_t);
+static int	pid_open(const char *, int);
 static pid_t	pid_holder(int);
 static int	ctl_wait_gone(int, int64_t);
 static int	ctl_new_serving(const struct scoreboard *, uint32_t);
-static int	ctl_wait_generation(const char *, uint32_t, int64_t);
+static int	ctl_wait_count(volatile uint32_t *, uint32_t, int64_t);
+static int	ctl_wait_serving(const struct scoreboard *, uint32_t, int64_t);
+static int	pid_default_in(const struct config *, const char *, char *,
+		    size_t);
+static pid_t	ctl_find(struct config *, int *);
+static int	ctl_denied(const char *, const char *);
+
+/*
+ * The default PidFile of cf in dir: named after the first Listen
+ * address, so that two servers on different addresses never share one,
+ * and "-k" given the same -f and -l finds the same file.  Return 0, or
+ * -1 when the name does not fit.
+ */
+static int
+pid_default_in(const struct config *cf, const char *dir, char *buf,
+    size_t len)
+{
+	const struct hostport *hp = &cf->cf_listen[0];
+	int n;
+
+	n = snprintf(buf, len, "%s/hellod-%s-%s.pid", dir,
+	    hp->hp_host[0] == '\0' ? "any" : hp->hp_host, hp->hp_port);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * Without a PidFile directive, use the default one, as Apache and nginx
+ * have: under /run/hellod as root, else under $XDG_RUNTIME_DIR, else
+ * /tmp (see hellod.8, FILES).  Return 0, or -1 with err.
+ */
+int
+pid_default(struct config *cf, char *err, size_t errlen)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+
+	if (cf->cf_pidfile[0] != '\0' || cf->cf_nlisten == 0)
+		return 0;
+	if (geteuid() == 0)
+		dir = PID_DIR_ROOT;
+	else if (dir == NULL || dir[0] != '/')
+		dir = "/tmp";
+	if (pid_default_in(cf, dir, cf->cf_pidfile,
+	    sizeof(cf->cf_pidfile)) == -1) {
+		snprintf(err, errlen, "default PidFile: path too long in %s",
+		    dir);
+		return -1;
+	}
+	cf->cf_pidfile_default = 1;
+	return 0;
+}
 
 /*
  * Open and write-lock the pid file.  A lock held by a live process means
@@ -78,7 +133,7 @@ pid_lock_once(const char *path, char *err, size_t errlen)
 	struct flock fl;
 	int fd;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+	if ((fd = pid_open(path, O_RDWR | O_CREAT | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "PidFile %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -99,6 +154,31 @@ pid_lock_once(const char *path, char *err, size_t errlen)
 		    strerror(errno));
 	close(fd);
 	return -1;
+}
+
+/*
+ * open() a pid file.  /run/hellod, where the packaged service and root's
+ * default pid files live, is gone after each boot; systemd makes it for
+ * the service (RuntimeDirectory=), we make it for everyone else.
+ */
+static int
+pid_open(const char *path, int flags)
+{
+	char dir[MAX_PATH];
+	const char *slash;
+	int fd;
+
+	if ((fd = open(path, flags, 0644)) != -1 || errno != ENOENT ||
+	    !(flags & O_CREAT) || (slash = strrchr(path, '/')) == NULL ||
+	    (size_t)(slash - path) >= sizeof(dir))
+		return fd;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (strcmp(dir, RUN_DIR) != 0)
+		return fd;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return open(path, flags, 0644);
 }
 
 /* Write pid into the locked pid file.  Return 0, or -1 with errno. */
@@ -142,8 +222,9 @@ pid_holder(int fd)
 
 /*
  * Return the pid of the master holding the pid file's lock, or 0 when
- * none does (no file, or one left by a dead server).  With fdp, the
- * open file is left in *fdp (or -1) for ctl_wait_gone().
+ * none does (no file, or one left by a dead server), or -1 with errno
+ * when the file cannot be read (EACCES: it is someone else's).  With
+ * fdp, the open file is left in *fdp (or -1) for ctl_wait_gone().
  */
 pid_t
 pid_running(const char *path, int *fdp)
@@ -154,7 +235,7 @@ pid_running(const char *path, int *fdp)
 	if (fdp != NULL)
 		*fdp = -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	if ((pid = pid_holder(fd)) == 0 || fdp == NULL)
 		close(fd);
 	else
@@ -202,27 +283,64 @@ ctl_new_serving(const struct scoreboard *sb, uint32_t gen)
 }
 
 /*
+ * Wait until a scoreboard counter moves past its value before, read
+ * before the signal was sent.  Return 0 when it does, -1 when the
+ * deadline passes first.
+ */
+static int
+ctl_wait_count(volatile uint32_t *count, uint32_t before, int64_t deadline)
+{
+	while (*count == before) {
+		if (io_now() >= deadline)
+			return -1;
+		(void)poll(NULL, 0, 20);
+	}
+	return 0;
+}
+
+/*
  * Wait until a new generation serves: a restart the master had to
  * postpone, or whose workers cannot start, has not happened yet.
  */
 static int
-ctl_wait_generation(const char *sbfile, uint32_t gen, int64_t deadline)
+ctl_wait_serving(const struct scoreboard *sb, uint32_t gen, int64_t deadline)
 {
-	struct scoreboard sb;
-	char err[256];
-	int rc = -1;
-
-	if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1)
-		return 0;	/* cannot tell; the signal was sent */
-	while (io_now() < deadline) {
-		if (ctl_new_serving(&sb, gen)) {
-			rc = 0;
-			break;
-		}
-		(void)poll(NULL, 0, 50);
+	while (!ctl_new_serving(sb, gen)) {
+		if (io_now() >= deadline)
+			return -1;
+		(void)poll(NULL, 0, 20);
 	}
-	sb_destroy(&sb, NULL);
-	return rc;
+	return 0;
+}
+
+/*
+ * The pid of the master of cf's PidFile (0: none, -1: not permitted to
+ * read the file), its file left open in *fdp.  A user's default PidFile
+ * is not root's: when the user has no server of that name, look for
+ * root's, so that "-k" of an administrator's server says "not
+ * permitted" rather than "not running".
+ */
+static pid_t
+ctl_find(struct config *cf, int *fdp)
+{
+	char alt[MAX_PATH];
+	pid_t pid;
+
+	pid = pid_running(cf->cf_pidfile, fdp);
+	if (pid == 0 && cf->cf_pidfile_default && geteuid() != 0 &&
+	    pid_default_in(cf, PID_DIR_ROOT, alt, sizeof(alt)) == 0 &&
+	    (pid = pid_running(alt, fdp)) != 0)
+		memcpy(cf->cf_pidfile, alt, strlen(alt) + 1);
+	return pid;
+}
+
+/* The one message for every "not permitted": its own exit status. */
+static int
+ctl_denied(const char *what, const char *path)
+{
+	fprintf(stderr, "hellod: permission denied: cannot %s %s (run -k as "
+	    "the server's user or as root)\n", what, path);
+	return EXIT_NOPERM;
 }
 
 /* Return the index of -k word in ctl_words[], or -1 when unknown. */
@@ -239,18 +357,20 @@ ctl_lookup(const char *word)
 
 /*
  * hellod -k WORD: signal the master named by the PidFile and wait until
- * the command has taken effect (the master gone, or a new generation),
- * or print the scoreboard.  Return hellod's exit status.
+ * the command has taken effect (the master gone, a new generation
+ * serving, the logs reopened) or is known to have failed, or print the
+ * scoreboard.  Return hellod's exit status.
  */
 int
-ctl_command(const struct config *cf, const char *word)
+ctl_command(struct config *cf, const char *word)
 {
-	char sbfile[MAX_PATH + 16], err[256];
+	char sbfile[MAX_PATH + 16], err[256], what[64];
 	struct scoreboard sb;
-	uint32_t gen = 0;
-	int i, sig;
+	volatile uint32_t *count = NULL, *failed = NULL;
+	uint32_t gen = 0, before = 0;
+	int64_t deadline = io_deadline(CTL_WAIT_MS);
+	int i, sig, pfd, rc = 0;
 	pid_t pid;
-	int pfd, rc;
 
 	if ((i = ctl_lookup(word)) == -1 || strcmp(word, "start") == 0) {
 		fprintf(stderr, "hellod: -k %s: not a control command\n", word);
@@ -262,14 +382,23 @@ ctl_command(const struct config *cf, const char *word)
 		return EXIT_CONFIG;
 	}
 	/* pfd stays open for ctl_wait_gone(); exit closes it otherwise. */
-	if ((pid = pid_running(cf->cf_pidfile, &pfd)) == 0) {
+	if ((pid = ctl_find(cf, &pfd)) == -1 && errno == EACCES)
+		return ctl_denied("read PidFile", cf->cf_pidfile);
+	if (pid == -1) {
+		fprintf(stderr, "hellod: PidFile %s: %s\n", cf->cf_pidfile,
+		    strerror(errno));
+		return EXIT_NOTRUNNING;
+	}
+	if (pid == 0) {
 		fprintf(stderr, "hellod: not running (no live server holds "
 		    "PidFile %s)\n", cf->cf_pidfile);
 		return EXIT_NOTRUNNING;
 	}
 	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
-	if (sig == 0 || sig == SIGHUP || sig == SIGUSR1) {
+	if (sig == 0 || sig == SIGHUP || sig == SIGUSR1 || sig == SIGURG) {
 		if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
+			if (errno == EACCES)
+				return ctl_denied("read the scoreboard", sbfile);
 			fprintf(stderr, "hellod: %s\n", err);
 			return EXIT_NOTRUNNING;
 		}
@@ -279,28 +408,50 @@ ctl_command(const struct config *cf, const char *word)
 			return fflush(stdout) == 0 ? 0 : EXIT_FATAL;
 		}
 		gen = sb.sb_hdr->sh_generation;
-		sb_destroy(&sb, NULL);
+		count = sig == SIGURG ? &sb.sb_hdr->sh_reopens :
+		    &sb.sb_hdr->sh_reloads;
+		failed = sig == SIGURG ? &sb.sb_hdr->sh_reopen_failed :
+		    &sb.sb_hdr->sh_reload_failed;
+		before = *count;
 	}
+	snprintf(what, sizeof(what), "signal the server (pid %ld) of PidFile",
+	    (long)pid);
 	if (kill(pid, sig) == -1) {
-		fprintf(stderr, "hellod: kill %ld: %s\n", (long)pid,
-		    strerror(errno));
-		return EXIT_NOTRUNNING;
-	}
-	if (sig == SIGHUP || sig == SIGUSR1) {
-		if (ctl_wait_generation(sbfile, gen, io_deadline(10000)) == -1) {
+		rc = errno == EPERM ? ctl_denied(what, cf->cf_pidfile) :
+		    EXIT_NOTRUNNING;
+		if (rc == EXIT_NOTRUNNING)
+			fprintf(stderr, "hellod: kill %ld: %s\n", (long)pid,
+			    strerror(errno));
+	} else if (count != NULL) {
+		/*
+		 * The master counts each restart or reopen it has handled,
+		 * and says whether it failed, so a failure is reported as
+		 * soon as it happens; a restart done then waits until a
+		 * worker of the new generation serves.
+		 */
+		if (ctl_wait_count(count, before, deadline) == -1 ||
+		    (!*failed && sig != SIGURG &&
+		    ctl_wait_serving(&sb, gen, deadline) == -1)) {
 			fprintf(stderr, "hellod: server (pid %ld) did not "
-			    "restart; its error log says why\n", (long)pid);
-			return EXIT_CTLFAIL;
+			    "%s; its error log says why\n", (long)pid,
+			    sig == SIGURG ? "reopen its logs" : "restart");
+			rc = EXIT_CTLFAIL;
+		} else if (*failed) {
+			fprintf(stderr, "hellod: server (pid %ld) %s; its "
+			    "error log says why\n", (long)pid, sig == SIGURG ?
+			    "could not reopen every log" : "did not restart: "
+			    "it keeps the old configuration");
+			rc = EXIT_CTLFAIL;
 		}
-		return 0;
-	}
-	rc = ctl_wait_gone(pfd, io_deadline(((int64_t)cf->cf_graceful_timeout +
-	    10) * 1000));
-	close(pfd);
-	if (rc == -1) {
+	} else if (ctl_wait_gone(pfd, io_deadline(((int64_t)
+	    cf->cf_graceful_timeout + 10) * 1000)) == -1) {
 		fprintf(stderr, "hellod: server (pid %ld) is still running\n",
 		    (long)pid);
-		return EXIT_CTLFAIL;
+		rc = EXIT_CTLFAIL;
 	}
-	return 0;
+	if (count != NULL)
+		sb_destroy(&sb, NULL);
+	if (pfd != -1)
+		close(pfd);
+	return rc;
 }

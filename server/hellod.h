@@ -23,6 +23,7 @@
 #endif
 #define SERVER_NAME	"hellod/" VERSION
 
+#define RUN_DIR		"/run/hellod"	/* made if missing: see pid_lock() */
 #define MAX_LISTEN	16
 #define MAX_PATH	1024
 #define MAX_CMDLINE	64	/* -C, -l and -w directives on one command line */
@@ -47,6 +48,7 @@
 #define EXIT_CHILDFATAL	4	/* a worker could not start; master gave up */
 #define EXIT_CTLFAIL	5	/* -k: the server did not do as told in time */
 #define EXIT_FATAL	6	/* a system error after startup: fatal() */
+#define EXIT_NOPERM	7	/* -k: not allowed to signal or read the server */
 
 /*
  * Exit statuses of a worker, read by the master.  A worker that cannot
@@ -108,6 +110,8 @@ struct config {
 	int		 cf_line_timeout;	/* seconds, 0: none */
 	int		 cf_idle_under_load;	/* seconds, 0: off */
 	int		 cf_worker_timeout;	/* seconds, 0: off */
+	int		 cf_listen_default;	/* no Listen given: 127.0.0.1:9999 */
+	int		 cf_pidfile_default;	/* no PidFile given: pid_default() */
 };
 
 /* The command line's directives, applied after the file's, on every load. */
@@ -175,6 +179,24 @@ struct sb_header {
 	volatile uint64_t	sh_messages;
 	volatile uint64_t	sh_bytes;
 	atomic_int		sh_iplock;	/* pid holding limit.c's lock, or 0 */
+	/*
+	 * Restarts and log reopens the master has handled, and whether the
+	 * last one failed: "-k graceful" and "-k reopen" wait on these to
+	 * report the outcome as soon as it is known.
+	 */
+	volatile uint32_t	sh_reloads;
+	volatile uint32_t	sh_reload_failed;
+	volatile uint32_t	sh_reopens;
+	volatile uint32_t	sh_reopen_failed;
+};
+
+/* What sb_counts() finds: workers by state, and sessions served. */
+struct sb_counts {
+	unsigned		c_busy;
+	unsigned		c_idle;
+	uint64_t		c_sessions;
+	uint64_t		c_messages;
+	uint64_t		c_bytes;
 };
 
 struct scoreboard {
@@ -214,7 +236,7 @@ struct worker_ctx {
 	int			 wc_nlfd;
 	int			 wc_deathfd;	/* EOF: the master is gone */
 	struct accept_mutex	*wc_mutex;	/* this generation's accept mutex */
-	int			 wc_close[6];	/* the master's, closed in a child */
+	int			 wc_close[8];	/* the master's, closed in a child */
 	int			 wc_nclose;
 };
 
@@ -287,6 +309,8 @@ void	 fatalx(const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
 void	 log_access(const struct session_stats *);
 int	 log_access_fd(void);
+void	 log_files(int *errfd, int *accfd, const char **errpath,
+	    const char **accpath);
 const char *log_end_word(enum sess_end);
 
 /* scoreboard.c */
@@ -299,14 +323,40 @@ void	 sb_set_state(struct sb_slot *, char state);
 void	 sb_wake_on_demand(struct scoreboard *, int fd);
 void	 sb_reap(struct scoreboard *, int slot);
 void	 sb_status(const struct scoreboard *, FILE *);
+void	 sb_counts(const struct scoreboard *, struct sb_counts *);
 char	*sb_path(const char *pidfile, char *buf, size_t len);
 
 /* master.c */
-int	 master_bind(const struct config *, int *lfd, char *err,
+int	 master_bind(struct config *, int *lfd, char *err,
 	    size_t errlen);
 int	 master_main(struct config *, const struct cmdline *, int *lfd,
 	    int detached, int readyfd, int pidfd);
 int	 master_queued(int fd);
+
+/* notify.c */
+void	 notify_init(void);
+void	 notify_send(const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+int	 notify_enabled(void);
+int	 notify_fd(void);
+void	 notify_reloading(const char *why);
+void	 notify_status(const struct scoreboard *);
+int64_t	 notify_watchdog(int64_t now);
+
+/* inherit.c */
+int	 inherit_init(char *err, size_t errlen);
+int	 inherit_apply(struct config *, int *lfd, char *err, size_t errlen);
+const char *inherit_name(int fd);
+
+/* reopen.c */
+extern volatile sig_atomic_t	reopen_wanted;	/* SIGURG in a worker */
+int	 reopen_init(char *err, size_t errlen);
+int	 reopen_master_fd(void);
+short	 reopen_master_events(void);
+int	 reopen_worker_fd(void);
+int	 reopen_master(void);
+void	 reopen_serve(void);
+void	 reopen_worker(void);
 
 /* pool.c */
 struct pool;
@@ -328,6 +378,7 @@ void	 pool_owe(struct pool *, int);
 int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);
 const char *pool_start_failed(const struct pool *, int tries);
+void	 pool_signal(struct pool *, int sig);
 
 /* worker.c */
 void	 worker_main(const struct worker_ctx *) __attribute__((__noreturn__));
@@ -376,6 +427,7 @@ int	 pid_write(int fd, pid_t);
 void	 pid_remove(int fd, const char *path);
 pid_t	 pid_running(const char *path, int *fdp);
 int	 ctl_lookup(const char *word);
-int	 ctl_command(const struct config *, const char *word);
+int	 ctl_command(struct config *, const char *word);
+int	 pid_default(struct config *, char *err, size_t errlen);
 
 #endif

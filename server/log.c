@@ -28,6 +28,8 @@ static int	 log_syslog;
 static int	 log_started;		/* past startup: full log lines */
 static int	 access_fd = -1;
 static char	 log_who[32] = "master";
+/* The error log file open now, for reopen.c: "" when it is not a file. */
+static char	 log_path[MAX_PATH];
 
 /*
  * Logging never blocks: a reader that stalls or a full disk costs log
@@ -163,6 +165,8 @@ log_open(const struct config *cf, int detached, char *err, size_t errlen)
 	snprintf(access_path, sizeof(access_path), "%s", cf->cf_customlog);
 	if (!log_started)
 		atexit(log_at_exit);
+	snprintf(log_path, sizeof(log_path), "%s", newfd != -1 ?
+	    cf->cf_errorlog : "");
 	log_level = cf->cf_loglevel;
 	log_started = 1;
 	return 0;
@@ -399,6 +403,21 @@ log_access_fd(void)
 }
 
 /*
+ * The descriptors of the ErrorLog and CustomLog files this process
+ * writes, and their paths; -1 and "" for a log that is not a file.  For
+ * reopen.c, which puts a new file under the same descriptor.
+ */
+void
+log_files(int *errfd, int *accfd, const char **errpath,
+    const char **accpath)
+{
+	*errfd = log_path[0] != '\0' ? log_fd : -1;
+	*accfd = access_fd;
+	*errpath = log_path;
+	*accpath = access_path;
+}
+
+/*
  * Write the session's access-log line:
  *   ADDR:PORT [dd/Mon/yyyy:HH:MM:SS +zzzz] SECONDS MESSAGES IN OUT END
  * One write(2) on O_APPEND, so no line is split even among many workers.
@@ -411,6 +430,8 @@ log_access(const struct session_stats *st)
 	int64_t ms;
 	int n;
 
+	/* A reopen asked for during the session: this line goes to the new file. */
+	reopen_worker();
 	if (access_fd == -1)
 		return;
 	localtime_r(&st->st_start, &tm);

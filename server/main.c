@@ -24,7 +24,7 @@
 
 #define SYNOPSIS \
 "usage: hellod [-dhtV] [-C 'directive value'] [-f file]\n" \
-"              [-k start|stop|restart|graceful|graceful-stop|status]\n" \
+"              [-k start|stop|restart|graceful|graceful-stop|reopen|status]\n" \
 "              [-l addr:port] [-w workers]\n"
 
 /* What the command line asks for, besides its directives. */
@@ -74,9 +74,10 @@ usage(void)
 "Options may come in any order; -- ends them.\n"
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
 "WINCH graceful stop, TTIN/TTOU one worker more/fewer (or spare bounds\n"
-"+/-1).  Exit status: 0 ok, 1 usage or configuration error,\n"
-"2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
-"5 the server did not do as -k told it in time, 6 a system error.\n");
+"+/-1), URG reopen the logs.  Exit status: 0 ok, 1 usage or configuration\n"
+"error, 2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
+"5 the server did not do as -k told it, 6 a system error, 7 not permitted\n"
+"(-k).\n");
 	exit(0);
 }
 
@@ -238,6 +239,10 @@ check_paths(const struct config *cf, char *err, size_t errlen)
 		snprintf(dir, sizeof(dir), "%s", path);
 		slash = strrchr(dir, '/');
 		slash[slash == dir ? 1 : 0] = '\0';
+		/* pid_lock() makes /run/hellod: /run must allow that. */
+		if (i == 0 && strcmp(dir, RUN_DIR) == 0 && stat(dir, &st) == -1 &&
+		    errno == ENOENT)
+			*strrchr(dir, '/') = '\0';
 		if (stat(dir, &st) == -1)
 			goto fail;
 		if (!S_ISDIR(st.st_mode)) {
@@ -344,9 +349,12 @@ detach_wait(int fd, pid_t pid)
 }
 
 /*
- * Bring the server up: lock the pid file, open the logs, bind every
- * address, then detach if asked, write the pid and hand over to the
- * master.  Until the master runs, every error is one line on stderr.
+ * Bring the server up: take the sockets a service manager hands over,
+ * bind every other address, lock the pid file, open the logs, then
+ * detach if asked, write the pid and hand over to the master.  Binding
+ * comes before the lock so that a second server on a busy address says
+ * so, not that the (default) pid file is taken.  Until the master runs,
+ * every error is one line on stderr.
  */
 static int
 start(struct config *cf, const struct cmdline *cl, int daemonize)
@@ -355,14 +363,18 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 	char err[512];
 	const char *ignored;
 
+	/* $LISTEN_PID names this process: before detach() forks. */
+	if (inherit_init(err, sizeof(err)) == -1)
+		die(EXIT_STARTUP, "%s", err);
 	if (daemonize)
 		readyfd = detach();
+	if (master_bind(cf, lfd, err, sizeof(err)) == -1)
+		die(EXIT_STARTUP, "%s", err);
 	if (cf->cf_pidfile[0] != '\0' &&
 	    (pidfd = pid_lock(cf->cf_pidfile, err, sizeof(err))) == -1)
 		die(EXIT_STARTUP, "%s", err);
 	/* A server that does not start leaves no pid file behind. */
-	if (master_bind(cf, lfd, err, sizeof(err)) == -1 ||
-	    log_open(cf, daemonize, err, sizeof(err)) == -1) {
+	if (log_open(cf, daemonize, err, sizeof(err)) == -1) {
 		pid_remove(pidfd, cf->cf_pidfile);
 		die(EXIT_STARTUP, "%s", err);
 	}
@@ -421,6 +433,10 @@ main(int argc, char *argv[])
 			fprintf(stderr, "hellod: %s\nSyntax error\n", err);
 		else
 			fprintf(stderr, "hellod: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (pid_default(&cf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hellod: %s\n", err);
 		return EXIT_CONFIG;
 	}
 	if (op.op_test)

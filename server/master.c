@@ -1,8 +1,9 @@
 /*
  * master.c: the master's loop.  It waits in one place, poll() on a
  * self-pipe with a one-second tick, and there handles, in this order:
- * dead children, stop, graceful stop, restart, pool resizing (TTIN,
- * TTOU), pool maintenance.
+ * dead children, stop, graceful stop, restart, log reopen, pool
+ * resizing (TTIN, TTOU), pool maintenance.  It keeps a service manager
+ * told (notify.c).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -26,7 +27,7 @@
 #define TICK_MS		1000
 
 static volatile sig_atomic_t	sig_chld, sig_term, sig_hup, sig_usr1,
-				sig_winch;
+				sig_winch, sig_urg;
 static int			self_pipe[2] = { -1, -1 };
 
 struct master {
@@ -45,6 +46,7 @@ struct master {
 	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
 	int			 m_postponed;	/* ... and logged as waiting */
 	int			 m_resize;	/* TTIN less TTOU not yet done */
+	int			 m_ready;	/* READY=1 sent for this generation */
 };
 
 static void	master_sig(int);
@@ -65,6 +67,8 @@ static void	master_new_lock(struct master *);
 static void	master_drain_pipe(struct master *);
 static void	master_resize(struct master *, int);
 static void	master_publish(struct master *);
+static void	master_notify_ready(struct master *);
+static void	master_reopen(struct master *);
 
 /*
  * Record the signal and wake the loop; nothing else happens here.  TTIN
@@ -100,6 +104,9 @@ master_sig(int sig)
 	case SIGTTOU:
 		c = '-';
 		break;
+	case SIGURG:
+		sig_urg = 1;
+		break;
 	}
 	/*
 	 * A full pipe already holds a wakeup; only a TTIN or TTOU beyond
@@ -116,7 +123,7 @@ master_signals(void)
 {
 	static const int sigs[] = {
 		SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGTTIN,
-		SIGTTOU
+		SIGTTOU, SIGURG
 	};
 	struct sigaction sa;
 	size_t i;
@@ -141,8 +148,10 @@ master_signals(void)
 /*
  * Open the listeners of cf into lfd, reusing the descriptor of any
  * address that old (with its descriptors oldfd) already listens on, so
- * that a restart never closes a socket whose address stays.  Sockets
- * opened here are closed again on failure.  Return 0, or -1 with err.
+ * that a restart never closes a socket whose address stays.  An lfd[i]
+ * already set (an inherited socket, see inherit_apply()) is kept.
+ * Sockets opened here are closed again on failure.  Return 0, or -1
+ * with err.
  */
 static int
 master_listen(const struct config *cf, const struct config *old,
@@ -153,7 +162,8 @@ master_listen(const struct config *cf, const struct config *old,
 	for (i = 0; i < cf->cf_nlisten; i++) {
 		const struct hostport *hp = &cf->cf_listen[i];
 
-		lfd[i] = -1;
+		if (lfd[i] != -1)
+			continue;
 		for (j = 0; old != NULL && j < old->cf_nlisten; j++)
 			if (oldfd[j] != -1 &&
 			    strcmp(hp->hp_host, old->cf_listen[j].hp_host) == 0 &&
@@ -178,12 +188,15 @@ master_listen(const struct config *cf, const struct config *old,
 }
 
 /*
- * Bind every Listen address of cf into lfd.  For main(), before the
- * pool exists.  Return 0, or -1 with err.
+ * Take the inherited sockets, then bind every other Listen address of cf
+ * into lfd.  For main(), before the pool exists.  Return 0, or -1 with
+ * err.
  */
 int
-master_bind(const struct config *cf, int *lfd, char *err, size_t errlen)
+master_bind(struct config *cf, int *lfd, char *err, size_t errlen)
 {
+	if (inherit_apply(cf, lfd, err, errlen) == -1)
+		return -1;
 	return master_listen(cf, NULL, NULL, lfd, err, errlen);
 }
 
@@ -300,14 +313,23 @@ master_restart(struct master *m, int graceful)
 	char err[512];
 	int64_t deadline = 0;
 
+	notify_reloading(graceful ? "graceful restart" : "restart");
 	if (cf_load(&ncf, m->m_cl, err, sizeof(err)) == -1 ||
 	    priv_resolve(&ncf, err, sizeof(err)) == -1 ||
+	    inherit_apply(&ncf, nfd, err, sizeof(err)) == -1 ||
 	    master_listen(&ncf, m->m_cf, m->m_lfd, nfd, err, sizeof(err)) == -1) {
 		log_msg(LOG_L_ERR, "%s failed, still running the old "
 		    "configuration: %s", graceful ? "graceful restart" :
 		    "restart", err);
+		notify_send("READY=1\nSTATUS=%s failed, still running the old "
+		    "configuration: %s", graceful ? "graceful restart" :
+		    "restart", err);
+		m->m_sb.sb_hdr->sh_reload_failed = 1;
+		m->m_sb.sb_hdr->sh_reloads++;
 		return;
 	}
+	/* The pid file is locked for the master's life; it stays. */
+	memcpy(ncf.cf_pidfile, m->m_cf->cf_pidfile, sizeof(ncf.cf_pidfile));
 	for (i = 0; i < m->m_cf->cf_nlisten; i++) {
 		for (keep = 0, j = 0; j < ncf.cf_nlisten; j++)
 			keep |= nfd[j] == m->m_lfd[i];
@@ -346,6 +368,9 @@ master_restart(struct master *m, int graceful)
 	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d workers",
 	    graceful ? "graceful restart" : "restart",
 	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers);
+	m->m_sb.sb_hdr->sh_reload_failed = 0;
+	m->m_sb.sb_hdr->sh_reloads++;
+	m->m_ready = 0;
 }
 
 /*
@@ -481,17 +506,21 @@ master_publish(struct master *m)
 static void
 master_started(struct master *m)
 {
-	char line[MAX_LISTEN * (ADDR_STRMAX + 2)], addr[ADDR_STRMAX];
+	char line[MAX_LISTEN * (ADDR_STRMAX + 80)], addr[ADDR_STRMAX];
 	char count[64];
 	const struct config *cf = m->m_cf;
+	const char *name;
 	size_t n = 0;
 	int i, live;
 
 	line[0] = '\0';
-	for (i = 0; i < cf->cf_nlisten; i++) {
+	for (i = 0; i < cf->cf_nlisten && n < sizeof(line); i++) {
 		addr_fmt_hp(&cf->cf_listen[i], addr, sizeof(addr));
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
-		    i ? ", " : "", addr);
+		name = inherit_name(m->m_lfd[i]);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s%s%s%s%s",
+		    i ? ", " : "", addr, name ? " (inherited" : "",
+		    name && *name ? ": " : "", name ? name : "",
+		    name ? ")" : "");
 	}
 	/* Say how many were forked: a fork may have failed. */
 	live = pool_live(m->m_pool);
@@ -559,6 +588,34 @@ master_ready(struct master *m, int readyfd, int64_t start_by)
 	return 1;
 }
 
+/*
+ * Tell a service manager READY=1 once a worker of the current generation
+ * serves: at startup and again after each restart.
+ */
+static void
+master_notify_ready(struct master *m)
+{
+	if (m->m_ready || !master_serving(m))
+		return;
+	m->m_ready = 1;
+	/* MAINPID: under -d, or after an upgrade, we are not the pid started. */
+	notify_send("READY=1\nMAINPID=%ld", (long)getpid());
+	notify_status(&m->m_sb);
+}
+
+/*
+ * Reopen the logs of the running configuration, whatever the file on
+ * disk says now, then have every worker take the new files (reopen.c).
+ * The scoreboard tells "-k reopen" how it went.
+ */
+static void
+master_reopen(struct master *m)
+{
+	m->m_sb.sb_hdr->sh_reopen_failed = reopen_master() == -1;
+	m->m_sb.sb_hdr->sh_reopens++;
+	pool_signal(m->m_pool, SIGURG);
+}
+
 static int
 master_setup(struct master *m, char *err, size_t errlen)
 {
@@ -605,6 +662,12 @@ master_setup(struct master *m, char *err, size_t errlen)
 	m->m_wc.wc_close[1] = self_pipe[0];
 	m->m_wc.wc_nclose = 2;
 	sb_wake_on_demand(&m->m_sb, m->m_cf->cf_fixed ? -1 : self_pipe[1]);
+	notify_init();
+	if (notify_fd() != -1)
+		m->m_wc.wc_close[m->m_wc.wc_nclose++] = notify_fd();
+	if (reopen_init(err, errlen) == -1)
+		return -1;
+	m->m_wc.wc_close[m->m_wc.wc_nclose++] = reopen_master_fd();
 	return 0;
 }
 
@@ -619,8 +682,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
     int detached, int readyfd, int pidfd)
 {
 	struct master m;
-	struct pollfd pfd;
-	int64_t now, next_tick, t, start_by;
+	struct pollfd pfd[2];
+	int64_t now, next_tick, t, start_by, wd;
 	char err[512];
 
 	memset(&m, 0, sizeof(m));
@@ -640,8 +703,9 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 	pool_owe(m.m_pool, cf->cf_start_servers);
 	pool_fill(m.m_pool, &m.m_wc, io_now());
 	master_started(&m);
-	pfd.fd = self_pipe[0];
-	pfd.events = POLLIN;
+	pfd[0].fd = self_pipe[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = reopen_master_fd();
 	next_tick = io_deadline(TICK_MS);
 	start_by = io_deadline(START_WAIT_MS);
 	for (;;) {
@@ -650,19 +714,28 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			/* The number may be reused; children must not close it. */
 			m.m_wc.wc_close[--m.m_wc.wc_nclose] = -1;
 		}
+		master_notify_ready(&m);
 		t = pool_next_event(m.m_pool);
 		if (t == 0 || t > next_tick)
 			t = next_tick;
 		/*
-		 * A "-d" parent waits for the first worker, a graceful stop
-		 * for the queues to empty, and a burst for workers to be
-		 * forked as they start: look often.
+		 * A "-d" parent or a service manager waits for the first
+		 * worker of a generation, a graceful stop for the queues to
+		 * empty, and a burst for workers to be forked as they
+		 * start: look often.
 		 */
-		if ((readyfd != -1 || m.m_draining || m.m_bursting) &&
+		if ((readyfd != -1 || m.m_draining || m.m_bursting ||
+		    (!m.m_ready && notify_enabled())) &&
 		    t > io_now() + 20)
 			t = io_now() + 20;
-		if (poll(&pfd, 1, io_timeout(t)) > 0)
+		if ((wd = notify_watchdog(io_now())) != 0 && wd < t)
+			t = wd;
+		pfd[1].events = reopen_master_events();
+		if (poll(pfd, 2, io_timeout(t)) > 0) {
 			master_drain_pipe(&m);
+			if (pfd[1].revents != 0)
+				reopen_serve();
+		}
 		now = io_now();
 		if (sig_chld) {
 			sig_chld = 0;
@@ -676,12 +749,15 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			sig_term = 0;
 			m.m_draining = 0;
 			log_msg(LOG_L_NOTICE, "stopping: closing every session");
+			notify_send("STOPPING=1\nSTATUS=stopping");
 			master_close_listeners(&m);
 			pool_stop(m.m_pool, 0, now + STOP_KILL_MS);
 			m.m_stopping = 2;
 		}
 		if (sig_winch && !m.m_stopping) {
 			sig_winch = 0;
+			notify_send("STOPPING=1\nSTATUS=graceful stop: "
+			    "finishing sessions");
 			master_drain_begin(&m);
 			m.m_stop_by = cf->cf_graceful_timeout > 0 ?
 			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0;
@@ -701,6 +777,10 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		if (m.m_resize != 0 && !m.m_stopping)
 			master_resize(&m, m.m_resize);
 		m.m_resize = 0;
+		if (sig_urg) {
+			sig_urg = 0;
+			master_reopen(&m);
+		}
 		if (m.m_stopping && pool_live(m.m_pool) == 0)
 			break;
 		pool_deadlines(m.m_pool, now);
@@ -710,6 +790,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			pool_maintain(m.m_pool, &m.m_wc, now);
 			pool_watchdog(m.m_pool, &m.m_wc, now);
 			reclaim_idle(&m.m_wc, now);
+			if (m.m_ready && !m.m_stopping)
+				notify_status(&m.m_sb);
 			next_tick = now + TICK_MS;
 		}
 	}

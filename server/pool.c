@@ -746,3 +746,14 @@ pool_fatal(const struct pool *pl)
 {
 	return pl->pl_fatal;
 }
+
+/* Send sig to every live worker, of every generation. */
+void
+pool_signal(struct pool *pl, int sig)
+{
+	unsigned i;
+
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (pl->pl_tab[i].p_pid != 0)
+			kill(pl->pl_tab[i].p_pid, sig);
+}

@@ -194,6 +194,37 @@ sb_reap(struct scoreboard *sb, int slot)
 }
 
 /*
+ * Count the workers by state and add up what every worker, live or
+ * gone, has served.  A starting worker is neither busy nor idle.
+ */
+void
+sb_counts(const struct scoreboard *sb, struct sb_counts *c)
+{
+	const struct sb_header *sh = sb->sb_hdr;
+	unsigned i;
+	char state;
+
+	memset(c, 0, sizeof(*c));
+	c->c_sessions = sh->sh_sessions;
+	c->c_messages = sh->sh_messages;
+	c->c_bytes = sh->sh_bytes;
+	for (i = 0; i < sh->sh_nslots; i++) {
+		const struct sb_slot *ss = &sb->sb_slot[i];
+
+		state = ss->ss_state;
+		if (state == SB_OPEN)
+			continue;
+		c->c_sessions += ss->ss_sessions;
+		c->c_messages += ss->ss_messages;
+		c->c_bytes += ss->ss_bytes;
+		if (state == SB_WAITING)
+			c->c_idle++;
+		else if (state != SB_STARTING)
+			c->c_busy++;
+	}
+}
+
+/*
  * Print the table in the form of Apache mod_status "?auto", which
  * monitoring tools already parse.  Total Accesses counts sessions.
  */
@@ -201,34 +232,22 @@ void
 sb_status(const struct scoreboard *sb, FILE *fp)
 {
 	const struct sb_header *sh = sb->sb_hdr;
-	uint64_t sessions = sh->sh_sessions, bytes = sh->sh_bytes;
-	uint64_t messages = sh->sh_messages;
-	unsigned i, busy = 0, idle = 0, last = 0;
-	char state;
+	struct sb_counts c;
+	unsigned i, last = 0;
 
-	for (i = 0; i < sh->sh_nslots; i++) {
-		const struct sb_slot *ss = &sb->sb_slot[i];
-
-		state = ss->ss_state;
-		if (state == SB_OPEN)
-			continue;
-		last = i + 1;
-		sessions += ss->ss_sessions;
-		messages += ss->ss_messages;
-		bytes += ss->ss_bytes;
-		if (state == SB_WAITING)
-			idle++;
-		else if (state != SB_STARTING)
-			busy++;
-	}
+	sb_counts(sb, &c);
+	for (i = 0; i < sh->sh_nslots; i++)
+		if (sb->sb_slot[i].ss_state != SB_OPEN)
+			last = i + 1;
 	fprintf(fp, "ServerVersion: %s\n", SERVER_NAME);
 	fprintf(fp, "ServerMPM: prefork\n");
 	fprintf(fp, "ServerPid: %ld\n", (long)sh->sh_master);
 	fprintf(fp, "Generation: %lu\n", (unsigned long)sh->sh_generation);
 	fprintf(fp, "Uptime: %lld\n", (long long)(time(NULL) - sh->sh_started));
-	fprintf(fp, "Total Accesses: %llu\n", (unsigned long long)sessions);
-	fprintf(fp, "Total Messages: %llu\n", (unsigned long long)messages);
-	fprintf(fp, "Total kBytes: %llu\n", (unsigned long long)(bytes / 1024));
+	fprintf(fp, "Total Accesses: %llu\n", (unsigned long long)c.c_sessions);
+	fprintf(fp, "Total Messages: %llu\n", (unsigned long long)c.c_messages);
+	fprintf(fp, "Total kBytes: %llu\n",
+	    (unsigned long long)(c.c_bytes / 1024));
 	/*
 	 * hellod's own: the pool as TTIN and TTOU left it.  Scoreboard
 	 * stays last, where scripts written for Apache 2.2 look for it.
@@ -238,8 +257,8 @@ sb_status(const struct scoreboard *sb, FILE *fp)
 	else
 		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
 		    sh->sh_min_spare, sh->sh_max_spare);
-	fprintf(fp, "BusyWorkers: %u\n", busy);
-	fprintf(fp, "IdleWorkers: %u\n", idle);
+	fprintf(fp, "BusyWorkers: %u\n", c.c_busy);
+	fprintf(fp, "IdleWorkers: %u\n", c.c_idle);
 	fprintf(fp, "Scoreboard: ");
 	/* Open slots past the last used one say nothing; leave them out. */
 	for (i = 0; i < last; i++)

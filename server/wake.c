@@ -2,7 +2,8 @@
  * wake.c: what a worker hears from outside, turned into flags on its
  * struct worker: TERM, USR1 and USR2 from the master (through a
  * self-pipe, so that any wait can include them) and the master's death
- * (EOF on the death pipe).
+ * (EOF on the death pipe).  URG asks it to take the master's reopened
+ * logs (reopen.c), which wake_check() does.
  *
  * The handlers only set a flag and write a byte; wake_check() reads the
  * flags into the worker, so no other file sees a global.
@@ -32,6 +33,8 @@ wake_sig(int sig)
 		got_term = 1;
 	else if (sig == SIGUSR2)
 		got_usr2 = 1;
+	else if (sig == SIGURG)
+		reopen_wanted = 1;
 	else
 		got_usr1 = 1;
 	/* A full pipe already holds a wakeup; nothing is lost. */
@@ -69,6 +72,7 @@ wake_init(struct worker *w)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGURG, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -86,7 +90,8 @@ wake_init(struct worker *w)
 /*
  * Empty the self-pipe and bring the worker's flags up to date: w_stop
  * for TERM or a master that is gone, w_finish for USR1, w_reclaim for
- * USR2 (IdleTimeoutUnderLoad).  Return 1 when the worker must stop now.
+ * USR2 (IdleTimeoutUnderLoad); after URG, take the reopened logs.
+ * Return 1 when the worker must stop now.
  */
 int
 wake_check(struct worker *w)
@@ -96,6 +101,7 @@ wake_check(struct worker *w)
 
 	while (read(w->w_wakefd, buf, sizeof(buf)) > 0)
 		;
+	reopen_worker();
 	if (got_term)
 		w->w_stop = 1;
 	if (got_usr1)

@@ -6,10 +6,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	load helper
 	load pm_helper
-	ELOG="$BATS_TEST_TMPDIR/error.log"
-	ALOG="$BATS_TEST_TMPDIR/access.log"
-	PIDF="$BATS_TEST_TMPDIR/h.pid"
-	CONF="$BATS_TEST_TMPDIR/h.conf"
+	log_test_paths
 }
 
 teardown() {

@@ -103,3 +103,12 @@ pm_teardown() {
 	hold_stop
 	stop_hellod
 }
+
+# log_test_paths: the error and access logs, pid file and configuration
+# file of a logging test, in its own directory.
+log_test_paths() {
+	ELOG="$BATS_TEST_TMPDIR/error.log"
+	ALOG="$BATS_TEST_TMPDIR/access.log"
+	PIDF="$BATS_TEST_TMPDIR/h.pid"
+	CONF="$BATS_TEST_TMPDIR/h.conf"
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# The README's commands work as written from the repository root (on a
+# free port instead of 9999, which may be taken on a shared machine).
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	cd "$TOP"
+}
+
+teardown() {
+	[ -n "${PORT:-}" ] && server/hellod -l "127.0.0.1:$PORT" -k stop >/dev/null 2>&1
+	return 0
+}
+
+# tour: the tour's "server/hellod" lines that detach or use -k, without
+# their comments.
+tour() {
+	sed -n '/^## A short tour/,/^## /p' README.md |
+	    sed -n 's/^    \(server\/hellod [^#]*-[dk] [^#]*\)#.*/\1/p; s/^    \(server\/hellod -k [a-z-]*\) *$/\1/p' |
+	    sed 's/ *$//'
+}
+
+@test "readme: the tour's daemon and -k commands work in order" {
+	run -0 tour
+	assert_output "server/hellod -d -w 2
+server/hellod -k status
+server/hellod -k graceful
+server/hellod -k reopen
+server/hellod -k stop"
+	PORT=$(free_port)
+	local cmd
+	while read -r cmd; do
+		run -0 eval "$cmd -l 127.0.0.1:$PORT" 3>&-
+		[[ "$cmd" != *status* ]] || assert_line 'ServerMPM: prefork'
+	done <<<"$output"
+	run -0 port_closed "$PORT"
+}
+
+@test "readme: the piped hello session prints the answers" {
+	run -0 grep -F "printf 'michael\\ntracy\\nsarah\\n' | client/hello" README.md
+	PORT=$(free_port)
+	run -0 server/hellod -d -w 1 -l "127.0.0.1:$PORT" 3>&-
+	run -0 bash -c "printf 'michael\\ntracy\\nsarah\\n' | client/hello 127.0.0.1 $PORT"
+	assert_output $'welcome!\nhello, michael!\nhello, tracy!\nhello, sarah!'
+}
