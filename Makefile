@@ -113,6 +113,7 @@ bench: all
 	scripts/bench-spawn
 	scripts/bench-httpget
 	scripts/bench-idle
+	scripts/bench-scale
 
 # Coverage-guided fuzzing of the parsers with clang's libFuzzer, for
 # FUZZ_SECONDS each (default 60).
