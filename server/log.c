@@ -196,7 +196,7 @@ log_private(int fd)
 		log_how = LOG_SEND;
 		return fd;
 	}
-#ifdef __linux__
+#if defined(__linux__) && !defined(HELLOD_PORTABLE)
 	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
 	if ((nfd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK |
 	    O_CLOEXEC)) != -1)

@@ -7,7 +7,11 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
-#ifdef __linux__
+/*
+ * Linux calls, each with a portable fallback; -DHELLOD_PORTABLE builds
+ * the fallbacks on Linux too.
+ */
+#if defined(__linux__) && !defined(HELLOD_PORTABLE)
 #include <asm/socket.h>		/* SO_ATTACH_FILTER */
 #include <linux/filter.h>
 #include <linux/tcp.h>		/* TCP_INFO, struct tcp_info */
@@ -220,7 +224,7 @@ master_close_listeners(struct master *m)
 int
 master_queued(int fd)
 {
-#if defined(__linux__) && defined(TCP_INFO)
+#if defined(__linux__) && !defined(HELLOD_PORTABLE) && defined(TCP_INFO)
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 
@@ -251,7 +255,7 @@ static void
 master_drain_begin(struct master *m)
 {
 	int i, n = 0, q;
-#ifdef SO_ATTACH_FILTER
+#if !defined(HELLOD_PORTABLE) && defined(SO_ATTACH_FILTER)
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog;
 
@@ -262,11 +266,15 @@ master_drain_begin(struct master *m)
 		    SO_ATTACH_FILTER, &prog, sizeof(prog)) == -1)
 			log_warn("graceful stop: listener %d still queues", i);
 #endif
-	for (i = 0; i < m->m_cf->cf_nlisten; i++)
-		if (m->m_lfd[i] != -1 && (q = master_queued(m->m_lfd[i])) > 0)
-			n += q;
-	log_msg(LOG_L_NOTICE, "graceful stop: no new connections; serving "
-	    "the %d queued first", n);
+	for (i = 0; i < m->m_cf->cf_nlisten && n != -1; i++)
+		if (m->m_lfd[i] != -1)
+			n = (q = master_queued(m->m_lfd[i])) == -1 ? -1 : n + q;
+	if (n == -1)
+		log_msg(LOG_L_NOTICE, "graceful stop: no new connections; "
+		    "serving those queued first");
+	else
+		log_msg(LOG_L_NOTICE, "graceful stop: no new connections; "
+		    "serving the %d queued first", n);
 }
 
 /* True once no listener has a connection waiting to be accepted. */
