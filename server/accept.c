@@ -34,7 +34,11 @@
 #endif
 
 #include <netinet/in.h>
+#if defined(__linux__)
+#include <linux/tcp.h>		/* TCP_NODELAY, TCP_INFO, struct tcp_info */
+#else
 #include <netinet/tcp.h>
+#endif
 
 #include <sys/mman.h>
 
@@ -42,6 +46,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +57,8 @@
 #include "io.h"
 #include "net.h"
 
-#if defined(__linux__) && defined(EPOLLEXCLUSIVE)
+/* -DHELLOD_PORTABLE builds the portable paths on Linux too. */
+#if defined(__linux__) && defined(EPOLLEXCLUSIVE) && !defined(HELLOD_PORTABLE)
 #define HAVE_EPOLL	1
 #endif
 
@@ -396,6 +402,29 @@ accept_next(struct worker *w, struct conn *c)
 	}
 	if (locked)
 		(void)accept_lock(w, 0);
+	return -1;
+}
+
+/*
+ * The number of connections waiting in fd's accept queue, or -1 where
+ * the system does not say.  On Linux, TCP_INFO on a listening socket
+ * reports the accept queue's length in tcpi_unacked.
+ */
+int
+accept_queued(int fd)
+{
+#if defined(__linux__) && !defined(HELLOD_PORTABLE) && defined(TCP_INFO)
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= sizeof(ti.tcpi_unacked) + offsetof(struct tcp_info,
+	    tcpi_unacked))
+		return (int)ti.tcpi_unacked;
+#else
+	(void)fd;
+#endif
 	return -1;
 }
 

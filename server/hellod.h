@@ -331,7 +331,6 @@ int	 master_bind(struct config *, int *lfd, char *err,
 	    size_t errlen);
 int	 master_main(struct config *, const struct cmdline *, int *lfd,
 	    int detached, int readyfd, int pidfd);
-int	 master_queued(int fd);
 
 /* notify.c */
 void	 notify_init(void);
@@ -397,6 +396,7 @@ void	 accept_mutex_free(struct accept_mutex *);
 int	 accept_init(struct worker *);
 int	 accept_next(struct worker *, struct conn *);
 void	 accept_close(struct worker *);
+int	 accept_queued(int fd);
 
 /* session.c */
 int	 session_init(struct worker *);

@@ -14,7 +14,6 @@
 #if defined(__linux__) && !defined(HELLOD_PORTABLE)
 #include <asm/socket.h>		/* SO_ATTACH_FILTER */
 #include <linux/filter.h>
-#include <linux/tcp.h>		/* TCP_INFO, struct tcp_info */
 #endif
 
 #include <errno.h>
@@ -217,29 +216,6 @@ master_close_listeners(struct master *m)
 }
 
 /*
- * The number of connections waiting in fd's accept queue, or -1 where
- * the system does not say.  On Linux, TCP_INFO on a listening socket
- * reports the accept queue's length in tcpi_unacked.
- */
-int
-master_queued(int fd)
-{
-#if defined(__linux__) && !defined(HELLOD_PORTABLE) && defined(TCP_INFO)
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	    len >= sizeof(ti.tcpi_unacked) + offsetof(struct tcp_info,
-	    tcpi_unacked))
-		return (int)ti.tcpi_unacked;
-#else
-	(void)fd;
-#endif
-	return -1;
-}
-
-/*
  * A graceful stop serves the connections the kernel has already queued:
  * they are clients, and closing the listeners would reset them.  First
  * no new connection may join the queues.  On Linux a socket filter that
@@ -268,7 +244,7 @@ master_drain_begin(struct master *m)
 #endif
 	for (i = 0; i < m->m_cf->cf_nlisten && n != -1; i++)
 		if (m->m_lfd[i] != -1)
-			n = (q = master_queued(m->m_lfd[i])) == -1 ? -1 : n + q;
+			n = (q = accept_queued(m->m_lfd[i])) == -1 ? -1 : n + q;
 	if (n == -1)
 		log_msg(LOG_L_NOTICE, "graceful stop: no new connections; "
 		    "serving those queued first");

@@ -342,7 +342,7 @@ pool_fill(struct pool *pl, struct worker_ctx *wc, int64_t now)
 
 /*
  * Connections waiting in the listen queues, summed; -1 where the
- * system does not say (see master_queued()).
+ * system does not say (see accept_queued()).
  */
 static int
 pool_queued(const struct worker_ctx *wc)
@@ -350,7 +350,7 @@ pool_queued(const struct worker_ctx *wc)
 	int i, q, n = 0;
 
 	for (i = 0; i < wc->wc_nlfd; i++) {
-		if ((q = master_queued(wc->wc_lfd[i])) == -1)
+		if ((q = accept_queued(wc->wc_lfd[i])) == -1)
 			return -1;
 		n += q;
 	}

@@ -10,14 +10,9 @@
  * waiting connection.  Each such worker sends an error line, closes,
  * and accepts a waiting connection.
  */
-#if defined(__linux__)
-#define _DEFAULT_SOURCE		/* struct tcp_info */
-#endif
-
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <poll.h>
 #include <signal.h>
@@ -30,27 +25,21 @@
 static int	reclaim_waiting(const int *, int);
 
 /*
- * How many connections wait in the backlogs of the listeners.  Linux
- * says how many (TCP_INFO on a listening socket reports its accept
- * queue in tcpi_unacked); elsewhere a readable listener counts as one.
+ * How many connections wait in the backlogs of the listeners: as many
+ * as accept_queued() says, or, where the system does not say, one for
+ * a readable listener.
  */
 static int
 reclaim_waiting(const int *lfd, int n)
 {
 	struct pollfd pfd;
-	int i, waiting = 0;
+	int i, q, waiting = 0;
 
 	for (i = 0; i < n; i++) {
-#if defined(TCP_INFO) && defined(__linux__)
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-
-		if (getsockopt(lfd[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-		    len >= sizeof(ti)) {
-			waiting += (int)ti.tcpi_unacked;
+		if ((q = accept_queued(lfd[i])) != -1) {
+			waiting += q;
 			continue;
 		}
-#endif
 		pfd.fd = lfd[i];
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))

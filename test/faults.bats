@@ -129,7 +129,9 @@ scoreboard_is() { status | grep -qx "Scoreboard: $1"; }
 
 @test "a restart with no room for a new generation is postponed; the current one serves on" {
 	HOLDERS=()
-	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	# MaxRequestWorkers 1: TTIN may not grow the pool past one, so the
+	# scoreboard has four slots (four generations of one worker).
+	WORKERS=1 start_hellod -w 1 -C 'MaxRequestWorkers 1' -C "PidFile $PIDF"
 	hold 1
 	run -0 k graceful
 	hold 1
@@ -137,7 +139,7 @@ scoreboard_is() { status | grep -qx "Scoreboard: $1"; }
 	hold 1
 	run -0 k graceful
 	hold 1
-	# Four slots (four generations of one worker), each busy.
+	# Four slots, each busy.
 	kill -USR1 "$HELLOD_PID"
 	wait_until 5 log_has "$HELLOD_ERR" 'graceful restart postponed: .*\(0 free, 1 needed\); the current one serves on$'
 	run -0 status
