@@ -84,15 +84,25 @@ static int	accept_epoll_init(struct worker *);
 static int	accept_epoll(struct worker *, unsigned *);
 #endif
 
-/* Whether this system can wait with epoll (for -t and AcceptMutex). */
+/*
+ * Whether this system can wait as AcceptMutex asks (for -t and the
+ * start).  Return 0, or -1 with the reason in err.
+ */
 int
-accept_have_epoll(void)
+accept_check(const struct config *cf, char *err, size_t errlen)
 {
-#ifdef HAVE_EPOLL
-	return 1;
+#ifndef HAVE_EPOLL
+	if (cf->cf_accept == ACCEPT_EPOLL) {
+		snprintf(err, errlen, "AcceptMutex epoll: not available on "
+		    "this system");
+		return -1;
+	}
 #else
-	return 0;
+	(void)cf;
+	(void)err;
+	(void)errlen;
 #endif
+	return 0;
 }
 
 /*

@@ -390,7 +390,7 @@ int	 wake_check(struct worker *);
 int	 wake_pending(const struct worker *);
 
 /* accept.c */
-int	 accept_have_epoll(void);
+int	 accept_check(const struct config *, char *err, size_t errlen);
 struct accept_mutex *accept_mutex_new(char *err, size_t errlen);
 void	 accept_mutex_free(struct accept_mutex *);
 int	 accept_init(struct worker *);

@@ -270,7 +270,8 @@ check_config(const struct config *cf)
 	char err[MAX_PATH + 256];
 	const char *ignored;
 
-	if (check_paths(cf, err, sizeof(err)) == -1) {
+	if (check_paths(cf, err, sizeof(err)) == -1 ||
+	    accept_check(cf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "hellod: %s\nSyntax error\n", err);
 		return EXIT_CONFIG;
 	}
