@@ -33,7 +33,8 @@ SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/scoreboard.o server/log.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/limit.o server/reclaim.o server/httpreq.o \
 	  server/statustext.o \
-	  server/notify.o server/inherit.o server/reopen.o
+	  server/notify.o server/inherit.o server/reopen.o \
+	  server/upgrade.o
 HELLO_OBJ = client/hello.o
 BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static const struct {
 	{ "restart",		SIGHUP },
 	{ "graceful",		SIGUSR1 },
 	{ "graceful-stop",	SIGWINCH },
+	{ "upgrade",		SIGUSR2 },
 	{ "reopen",		SIGURG },
 	{ "status",		0 },
 };
@@ -50,6 +52,12 @@ static int	pid_default_in(const struct config *, const char *, char *,
 		    size_t);
 static pid_t	ctl_find(struct config *, int *);
 static int	ctl_denied(const char *, const char *);
+static int	ctl_upgrade(const struct config *, pid_t, int);
+static int	ctl_upgrade_fail(const struct scoreboard *);
+static pid_t	ctl_upgrade_started(struct scoreboard *, pid_t, uint32_t,
+		    uint32_t, int64_t);
+static int	ctl_upgrade_served(const struct config *, struct scoreboard *,
+		    pid_t, uint32_t);
 
 /*
  * The default PidFile of cf in dir: named after the first Listen
@@ -394,6 +402,11 @@ ctl_command(struct config *cf, const char *word)
 		    "PidFile %s)\n", cf->cf_pidfile);
 		return EXIT_NOTRUNNING;
 	}
+	if (sig == SIGUSR2) {
+		rc = ctl_upgrade(cf, pid, pfd);
+		close(pfd);
+		return rc;
+	}
 	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
 	if (sig == 0 || sig == SIGHUP || sig == SIGUSR1 || sig == SIGURG) {
 		if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
@@ -454,4 +467,125 @@ ctl_command(struct config *cf, const char *word)
 	if (pfd != -1)
 		close(pfd);
 	return rc;
+}
+
+/*
+ * hellod -k upgrade: USR2 to the master of the PidFile (old, its file
+ * open as pfd), then wait until the new master serves (it holds the
+ * PidFile), WINCH the old one and wait until it is gone.  The master
+ * writes in its scoreboard whether it started the new master and, if
+ * that came to nothing, why; a new master that does not serve in time
+ * is stopped, which rolls back.  Return hellod's exit status.
+ */
+static int
+ctl_upgrade(const struct config *cf, pid_t old, int pfd)
+{
+	char sbfile[MAX_PATH + 16], err[256], what[64];
+	struct scoreboard sb;
+	uint32_t failed, started;
+	pid_t new;
+	int rc;
+
+	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
+	if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
+		if (errno == EACCES)
+			return ctl_denied("read the scoreboard", sbfile);
+		fprintf(stderr, "hellod: %s\n", err);
+		return EXIT_NOTRUNNING;
+	}
+	/* Read before the signal: the master may answer at once. */
+	failed = sb.sb_hdr->sh_upgrade_failed;
+	started = sb.sb_hdr->sh_upgrades;
+	snprintf(what, sizeof(what), "signal the server (pid %ld) of PidFile",
+	    (long)old);
+	if (kill(old, SIGUSR2) == -1) {
+		rc = errno == EPERM ? ctl_denied(what, cf->cf_pidfile) :
+		    EXIT_NOTRUNNING;
+		if (rc == EXIT_NOTRUNNING)
+			fprintf(stderr, "hellod: kill %ld: %s\n", (long)old,
+			    strerror(errno));
+	} else if ((new = ctl_upgrade_started(&sb, old, started, failed,
+	    io_deadline(CTL_WAIT_MS))) == -1)
+		rc = ctl_upgrade_fail(&sb);
+	else if (new == 0) {
+		fprintf(stderr, "hellod: upgrade failed: the server (pid %ld) "
+		    "did not answer USR2\n", (long)old);
+		rc = EXIT_CTLFAIL;
+	} else if ((rc = ctl_upgrade_served(cf, &sb, new, failed)) == 0) {
+		/* The old master's workers finish their sessions, then it exits. */
+		if (kill(old, SIGWINCH) == -1 || ctl_wait_gone(pfd,
+		    io_deadline(((int64_t)cf->cf_graceful_timeout + 10) *
+		    1000)) == -1) {
+			fprintf(stderr, "hellod: the new master (pid %ld) "
+			    "serves, but the old one (pid %ld) is still "
+			    "running\n", (long)new, (long)old);
+			rc = EXIT_CTLFAIL;
+		}
+	}
+	sb_destroy(&sb, NULL);
+	return rc;
+}
+
+/*
+ * Wait until the master has answered USR2 (one of the counts read before
+ * the signal, started and failed, moves): return the new master's pid,
+ * or -1 when it did not start one, or 0 when the deadline passed or the
+ * master is gone.
+ */
+static pid_t
+ctl_upgrade_started(struct scoreboard *sb, pid_t old, uint32_t started,
+    uint32_t failed, int64_t deadline)
+{
+	while (sb->sb_hdr->sh_upgrades == started) {
+		if (sb->sb_hdr->sh_upgrade_failed != failed)
+			return -1;
+		if (io_now() >= deadline || kill(old, 0) == -1)
+			return 0;
+		(void)poll(NULL, 0, 20);
+	}
+	return sb->sb_hdr->sh_upgrade_pid;
+}
+
+/*
+ * Wait until the new master holds the PidFile (0), or has ended and the
+ * old one rolled back (say why; EXIT_CTLFAIL).  One that does not serve
+ * within START_WAIT_MS is stopped, which rolls back too.
+ */
+static int
+ctl_upgrade_served(const struct config *cf, struct scoreboard *sb,
+    pid_t new, uint32_t failed)
+{
+	int64_t deadline = io_deadline(START_WAIT_MS), stop_by;
+
+	while (pid_running(cf->cf_pidfile, NULL) != new) {
+		if (sb->sb_hdr->sh_upgrade_failed != failed)
+			return ctl_upgrade_fail(sb);
+		if (io_now() >= deadline) {
+			fprintf(stderr, "hellod: the new master (pid %ld) did "
+			    "not serve within %d seconds; stopping it\n",
+			    (long)new, START_WAIT_MS / 1000);
+			(void)kill(new, SIGTERM);
+			stop_by = io_deadline(CTL_WAIT_MS);
+			while (sb->sb_hdr->sh_upgrade_failed == failed &&
+			    io_now() < stop_by)
+				(void)poll(NULL, 0, 20);
+			return ctl_upgrade_fail(sb);
+		}
+		(void)poll(NULL, 0, 20);
+	}
+	return 0;
+}
+
+/* Say why the upgrade failed, in the master's words.  EXIT_CTLFAIL. */
+static int
+ctl_upgrade_fail(const struct scoreboard *sb)
+{
+	char why[sizeof(sb->sb_hdr->sh_upgrade_why)];
+
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(why, sb->sb_hdr->sh_upgrade_why, sizeof(why));
+	why[sizeof(why) - 1] = '\0';
+	fprintf(stderr, "hellod: upgrade failed: %s; its error log says "
+	    "more\n", why);
+	return EXIT_CTLFAIL;
 }

@@ -188,6 +188,15 @@ struct sb_header {
 	volatile uint32_t	sh_reload_failed;
 	volatile uint32_t	sh_reopens;
 	volatile uint32_t	sh_reopen_failed;
+	/*
+	 * USR2, for "-k upgrade": upgrades started and the new master's
+	 * pid, and USR2s that came to nothing (refused, or rolled back)
+	 * with the reason, written before the count.
+	 */
+	volatile uint32_t	sh_upgrades;
+	volatile pid_t		sh_upgrade_pid;
+	volatile uint32_t	sh_upgrade_failed;
+	char			sh_upgrade_why[256];
 };
 
 /* What sb_counts() finds: workers by state, and sessions served. */
@@ -236,7 +245,7 @@ struct worker_ctx {
 	int			 wc_nlfd;
 	int			 wc_deathfd;	/* EOF: the master is gone */
 	struct accept_mutex	*wc_mutex;	/* this generation's accept mutex */
-	int			 wc_close[8];	/* the master's, closed in a child */
+	int			 wc_close[10];	/* the master's, closed in a child */
 	int			 wc_nclose;
 };
 
@@ -334,6 +343,7 @@ int	 master_main(struct config *, const struct cmdline *, int *lfd,
 
 /* notify.c */
 void	 notify_init(void);
+void	 notify_mute(int);
 void	 notify_send(const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 int	 notify_enabled(void);
@@ -346,6 +356,7 @@ int64_t	 notify_watchdog(int64_t now);
 int	 inherit_init(char *err, size_t errlen);
 int	 inherit_apply(struct config *, int *lfd, char *err, size_t errlen);
 const char *inherit_name(int fd);
+void	 inherit_from_upgrade(void);
 
 /* reopen.c */
 extern volatile sig_atomic_t	reopen_wanted;	/* SIGURG in a worker */
@@ -356,6 +367,19 @@ int	 reopen_worker_fd(void);
 int	 reopen_master(void);
 void	 reopen_serve(void);
 void	 reopen_worker(void);
+
+/* upgrade.c */
+int	 upgrade_init(int argc, char *const *argv);
+int	 upgrade_is_new(void);
+int	 upgrade_pending(void);
+int	 upgrade_shared(void);
+int	 upgrade_waiting(void);
+void	 upgrade_start(struct config *, const int *lfd, int nlfd,
+	    struct scoreboard *, int detached, int stopping);
+int	 upgrade_reaped(pid_t, int status);
+int	 upgrade_check(struct config *, struct scoreboard *, int stopping);
+int	 upgrade_take(const struct config *, char *err, size_t errlen);
+int	 upgrade_pidfd(void);
 
 /* pool.c */
 struct pool;
@@ -376,6 +400,7 @@ void	 pool_shrink(struct pool *, struct worker_ctx *);
 void	 pool_owe(struct pool *, int);
 int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);
+void	 pool_status_words(int status, char *buf, size_t len);
 const char *pool_start_failed(const struct pool *, int tries);
 void	 pool_signal(struct pool *, int sig);
 

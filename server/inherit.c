@@ -30,6 +30,7 @@ struct inherited {
 
 static struct inherited	inherited[MAX_LISTEN];
 static int		ninherited;
+static int		from_upgrade;	/* an old master's, not a manager's */
 
 static int	inherit_check(struct inherited *, char *, size_t);
 static int	inherit_same(const struct sockaddr *, socklen_t,
@@ -205,6 +206,10 @@ inherit_apply(struct config *cf, int *lfd, char *err, size_t errlen)
 	for (k = 0; k < ninherited; k++) {
 		if (used[k])
 			continue;
+		if (from_upgrade && !cf->cf_listen_default) {
+			close(inherited[k].ih_fd);
+			continue;
+		}
 		if (cf->cf_nlisten == MAX_LISTEN) {
 			snprintf(err, errlen, "Listen: more than %d addresses "
 			    "with the inherited sockets", MAX_LISTEN);
@@ -220,7 +225,25 @@ inherit_apply(struct config *cf, int *lfd, char *err, size_t errlen)
 		}
 		lfd[cf->cf_nlisten++] = inherited[k].ih_fd;
 	}
+	/* An old master's sockets are ours now, like those we bind. */
+	if (from_upgrade)
+		ninherited = 0;
 	return 0;
+}
+
+/*
+ * The inherited sockets come from an old master executing the binary
+ * anew (USR2, see upgrade.c), not from a service manager.  The first
+ * inherit_apply() then closes those that no Listen names any more
+ * (unless no Listen is given at all: then all are served, as a
+ * manager's are) and forgets the rest, which become the master's own
+ * listeners: kept across restarts by address, closed when their Listen
+ * goes, as if the master had bound them.
+ */
+void
+inherit_from_upgrade(void)
+{
+	from_upgrade = 1;
 }
 
 /*

@@ -24,8 +24,8 @@
 
 #define SYNOPSIS \
 "usage: hellod [-dhtV] [-C 'directive value'] [-f file]\n" \
-"              [-k start|stop|restart|graceful|graceful-stop|reopen|status]\n" \
-"              [-l addr:port] [-w workers]\n"
+"       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status]\n" \
+"       [-l addr:port] [-w workers]\n"
 
 /* What the command line asks for, besides its directives. */
 struct options {
@@ -367,11 +367,15 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 	/* $LISTEN_PID names this process: before detach() forks. */
 	if (inherit_init(err, sizeof(err)) == -1)
 		die(EXIT_STARTUP, "%s", err);
-	if (daemonize)
+	/*
+	 * The new master of an upgrade stays its old master's child, which
+	 * watches it, and takes the PidFile only once it serves.
+	 */
+	if (daemonize && !upgrade_pending())
 		readyfd = detach();
 	if (master_bind(cf, lfd, err, sizeof(err)) == -1)
 		die(EXIT_STARTUP, "%s", err);
-	if (cf->cf_pidfile[0] != '\0' &&
+	if (cf->cf_pidfile[0] != '\0' && !upgrade_pending() &&
 	    (pidfd = pid_lock(cf->cf_pidfile, err, sizeof(err))) == -1)
 		die(EXIT_STARTUP, "%s", err);
 	/* A server that does not start leaves no pid file behind. */
@@ -399,6 +403,8 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 			close(devnull);
 	}
 	rc = master_main(cf, cl, lfd, daemonize, readyfd, pidfd);
+	if (pidfd == -1)
+		pidfd = upgrade_pidfd();
 	if (pidfd != -1)
 		pid_remove(pidfd, cf->cf_pidfile);
 	return rc;
@@ -416,6 +422,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	/* A log past RLIMIT_FSIZE loses lines (EFBIG); it kills nobody. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* USR2 executes this binary again, with these arguments. */
+	(void)upgrade_init(argc, argv);
 	parse_options(argc, argv, &op);
 	file = op.op_file;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)

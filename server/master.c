@@ -30,7 +30,7 @@
 #define TICK_MS		1000
 
 static volatile sig_atomic_t	sig_chld, sig_term, sig_hup, sig_usr1,
-				sig_winch, sig_urg;
+				sig_winch, sig_urg, sig_usr2;
 static int			self_pipe[2] = { -1, -1 };
 
 struct master {
@@ -72,6 +72,7 @@ static void	master_resize(struct master *, int);
 static void	master_publish(struct master *);
 static void	master_notify_ready(struct master *);
 static void	master_reopen(struct master *);
+static void	master_upgrade(struct master *);
 
 /*
  * Record the signal and wake the loop; nothing else happens here.  TTIN
@@ -110,6 +111,9 @@ master_sig(int sig)
 	case SIGURG:
 		sig_urg = 1;
 		break;
+	case SIGUSR2:
+		sig_usr2 = 1;
+		break;
 	}
 	/*
 	 * A full pipe already holds a wakeup; only a TTIN or TTOU beyond
@@ -126,7 +130,7 @@ master_signals(void)
 {
 	static const int sigs[] = {
 		SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGWINCH, SIGTTIN,
-		SIGTTOU, SIGURG
+		SIGTTOU, SIGURG, SIGUSR2
 	};
 	struct sigaction sa;
 	size_t i;
@@ -404,6 +408,38 @@ master_try_restart(struct master *m)
 	master_restart(m, m->m_restart == 2);
 	m->m_restart = 0;
 	m->m_postponed = 0;
+}
+
+/*
+ * USR2 and what follows it.  In an old master: start the new one (see
+ * upgrade.c), or roll back when it has ended, telling a service manager
+ * that this master is the main one again.  In a new master: take the
+ * PidFile once a worker of its own serves; if that fails, stop, so that
+ * the old master rolls back.
+ */
+static void
+master_upgrade(struct master *m)
+{
+	char err[MAX_PATH + 128];
+	int fd;
+
+	if (sig_usr2) {
+		sig_usr2 = 0;
+		upgrade_start(m->m_cf, m->m_lfd, m->m_cf->cf_nlisten, &m->m_sb,
+		    m->m_detached, m->m_stopping);
+	}
+	if (upgrade_check(m->m_cf, &m->m_sb, m->m_stopping))
+		notify_send("READY=1\nMAINPID=%ld\nSTATUS=upgrade failed; the "
+		    "old master serves on", (long)getpid());
+	if (!upgrade_pending() || m->m_stopping || !master_serving(m))
+		return;
+	if ((fd = upgrade_take(m->m_cf, err, sizeof(err))) == -2) {
+		log_msg(LOG_L_EMERG, "upgrade: %s; stopping this new master",
+		    err);
+		m->m_status = EXIT_STARTUP;
+		sig_term = 1;
+	} else if (fd != -1)
+		m->m_wc.wc_close[m->m_wc.wc_nclose++] = fd;
 }
 
 /* Empty the self-pipe, counting the TTIN ('+') and TTOU ('-') bytes. */
@@ -702,11 +738,12 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		/*
 		 * A "-d" parent or a service manager waits for the first
 		 * worker of a generation, a graceful stop for the queues to
-		 * empty, and a burst for workers to be forked as they
-		 * start: look often.
+		 * empty, a burst for workers to be forked as they start,
+		 * and an upgrade for the new master to serve: look often.
 		 */
 		if ((readyfd != -1 || m.m_draining || m.m_bursting ||
-		    (!m.m_ready && notify_enabled())) &&
+		    (!m.m_ready && notify_enabled()) || upgrade_pending() ||
+		    upgrade_waiting()) &&
 		    t > io_now() + 20)
 			t = io_now() + 20;
 		if ((wd = notify_watchdog(io_now())) != 0 && wd < t)
@@ -739,11 +776,19 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			sig_winch = 0;
 			notify_send("STOPPING=1\nSTATUS=graceful stop: "
 			    "finishing sessions");
-			master_drain_begin(&m);
 			m.m_stop_by = cf->cf_graceful_timeout > 0 ?
 			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0;
-			m.m_draining = 1;
 			m.m_stopping = 1;
+			/*
+			 * A listener shared with the other master of an
+			 * upgrade keeps its queue: that master serves it.
+			 */
+			if (upgrade_shared())
+				master_graceful_stop(&m, m.m_stop_by);
+			else {
+				master_drain_begin(&m);
+				m.m_draining = 1;
+			}
 		}
 		if (m.m_draining && (master_drained(&m) ||
 		    (m.m_stop_by != 0 && now >= m.m_stop_by)))
@@ -762,6 +807,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			sig_urg = 0;
 			master_reopen(&m);
 		}
+		master_upgrade(&m);
 		if (m.m_stopping && pool_live(m.m_pool) == 0)
 			break;
 		pool_deadlines(m.m_pool, now);

@@ -27,6 +27,7 @@ static int			 notify_broken;	/* logged once; silent since */
 static int64_t			 notify_wd_ms;	/* ping interval, 0: none */
 static int64_t			 notify_wd_next;
 static char			 notify_last[128];	/* last STATUS= sent */
+static int			 notify_muted;	/* another master speaks */
 
 static void	notify_watchdog_init(void);
 
@@ -104,7 +105,7 @@ notify_send(const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (notify_sock == -1 || notify_broken)
+	if (notify_sock == -1 || notify_broken || notify_muted)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -118,6 +119,16 @@ notify_send(const char *fmt, ...)
 		    getenv("NOTIFY_SOCKET"), strerror(errno));
 		notify_broken = 1;
 	}
+}
+
+/*
+ * An old master goes quiet once the new master of an upgrade serves (it
+ * has told the manager MAINPID=), and speaks again after a rollback.
+ */
+void
+notify_mute(int on)
+{
+	notify_muted = on;
 }
 
 /* True when a service manager listens (or did, until it failed). */

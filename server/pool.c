@@ -54,7 +54,6 @@ struct pool {
 };
 
 static void	pool_child(struct worker_ctx *, int) __attribute__((__noreturn__));
-static void	pool_status_words(int, char *, size_t);
 static void	pool_counts(const struct pool *, const struct worker_ctx *,
 		    int *, int *, int *);
 static void	pool_died(struct pool *, struct worker_ctx *, int, int,
@@ -158,7 +157,7 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 }
 
 /* Say what a wait status means, once, in words. */
-static void
+void
 pool_status_words(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
@@ -252,8 +251,11 @@ pool_reap(struct pool *pl, struct worker_ctx *wc)
 		for (i = 0; i < pl->pl_nslots; i++)
 			if (pl->pl_tab[i].p_pid == pid)
 				break;
-		if (i == pl->pl_nslots)
-			continue;	/* not ours: a -d parent's leftover */
+		if (i == pl->pl_nslots) {
+			/* The new master of an upgrade, or a -d leftover. */
+			(void)upgrade_reaped(pid, status);
+			continue;
+		}
 		pool_died(pl, wc, (int)i, status, now);
 		sb_reap(wc->wc_sb, (int)i);
 		pl->pl_tab[i].p_pid = 0;

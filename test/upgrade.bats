@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# Issue 10: the binary replaced under load (USR2, -k upgrade), and its
+# rollback.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load helper
+	load pm_helper
+	PIDF="$BATS_TEST_TMPDIR/h.pid"
+	CONF="$BATS_TEST_TMPDIR/h.conf"
+}
+
+teardown() {
+	hold_stop
+	# The new master of an upgrade is not our child: stop it by its file.
+	kill_daemon "$PIDF"
+	kill_daemon "$PIDF.oldbin"
+	stop_hellod
+}
+
+up() { hellod -k upgrade -C "PidFile $PIDF"; }
+
+# holder FILE: the pid that holds FILE's lock (the master it names), or
+# nothing.
+holder() {
+	python3 - "$1" <<'PY'
+import fcntl, struct, sys
+try:
+    fd = open(sys.argv[1], "rb")
+except OSError:
+    sys.exit(0)
+lk = struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0)
+r = fcntl.fcntl(fd, fcntl.F_GETLK, lk)
+typ, _, _, _, pid = struct.unpack("hhqqi", r)
+if typ != fcntl.F_UNLCK:
+    print(pid)
+PY
+}
+
+# new_serves: a master other than $HELLOD_PID holds the PidFile.
+new_serves() {
+	local h
+	h=$(holder "$PIDF")
+	[ -n "$h" ] && [ "$h" != "$HELLOD_PID" ]
+}
+
+# listener PORT: "socket:[INODE]" of the socket listening on
+# 127.0.0.1:PORT, as /proc/PID/fd shows it.
+listener() {
+	awk -v port="$(printf '%04X' "$1")" '$2 == "0100007F:" port && $4 == "0A" {
+		print "socket:[" $10 "]" }' /proc/net/tcp
+}
+
+# holds PID SOCKET: PID has SOCKET ("socket:[INODE]") open.
+holds() { listen_sockets "$1" | grep -qxF -- "$2"; }
+
+# wait_exit: wait for the master we started; its exit status.
+wait_exit() {
+	local st=0
+	wait_until 40 pid_gone "$HELLOD_PID"
+	wait "$HELLOD_PID" || st=$?
+	HELLOD_PID=
+	return "$st"
+}
+
+status_pid() {
+	hellod -k status -C "PidFile $1" | sed -n 's/^ServerPid: //p'
+}
+
+@test "-k upgrade: a new master on the same listening socket, the old one gone, exit 0" {
+	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
+	local old=$HELLOD_PID sock args new
+	sock=$(listener "$PORT")
+	holds "$old" "$sock"
+	args=$(ps -o args= -p "$old")
+	run -0 --separate-stderr up
+	[ -z "$stderr" ]
+	new=$(cat "$PIDF")
+	[ "$new" != "$old" ]
+	pid_alive "$new"
+	[ "$(holder "$PIDF")" = "$new" ]
+	wait_exit
+	[ ! -e "$PIDF.oldbin" ]
+	# the same socket, the same command line
+	[ "$(listener "$PORT")" = "$sock" ]
+	holds "$new" "$sock"
+	[ "$(ps -o args= -p "$new")" = "$args" ]
+	run -0 talk "$PORT" --half-close <<<'new'
+	assert_output $'welcome!\nhello, new!'
+	[ "$(status_pid "$PIDF")" = "$new" ]
+	log_has "$HELLOD_ERR" "\\[pid $old\\] master: upgrade: started the new master \\(pid $new\\)"
+	log_has "$HELLOD_ERR" "\\[pid $new\\] master: upgrade: serving; PidFile $PIDF names this master"
+	# and once more, from the new master
+	run -0 up
+	wait_until 10 pid_gone "$new"
+	pid_alive "$(cat "$PIDF")"
+}
+
+@test "USR2: PidFile.oldbin keeps the old master's lock and status; WINCH ends it" {
+	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
+	local old=$HELLOD_PID new
+	kill -USR2 "$old"
+	wait_until 10 new_serves
+	new=$(holder "$PIDF")
+	[ "$(holder "$PIDF.oldbin")" = "$old" ]
+	[ "$(cat "$PIDF.oldbin")" = "$old" ]
+	[ "$(status_pid "$PIDF.oldbin")" = "$old" ]
+	[ "$(status_pid "$PIDF")" = "$new" ]
+	wait_until 5 log_has "$HELLOD_ERR" "\\[pid $old\\] master: upgrade: the new master \\(pid $new\\) serves and holds $PIDF; this master serves until told WINCH or TERM"
+	kill -WINCH "$old"
+	wait_exit
+	[ ! -e "$PIDF.oldbin" ]
+	[ ! -e "$PIDF.oldbin.scoreboard" ]
+	[ "$(holder "$PIDF")" = "$new" ]
+	run -0 talk "$PORT" --half-close <<<'after'
+	assert_output $'welcome!\nhello, after!'
+}
+
+@test "-k upgrade under load: no session refused, reset or unanswered; long old sessions finish" {
+	WORKERS=4 start_hellod -w 4 -C "PidFile $PIDF"
+	local old=$HELLOD_PID
+	hold_start 2
+	wait_until 10 hold_seen 2 'hello, before-'
+	python3 "$TOP/test/load.py" "$PORT" 4 4 >"$BATS_TEST_TMPDIR/load.out" 2>&1 3>&- &
+	local load=$!
+	up >"$BATS_TEST_TMPDIR/up.out" 2>&1 3>&- &
+	local ctl=$!
+	# the old master waits for its two held sessions
+	wait_until 15 log_has "$HELLOD_ERR" "\\[pid $old\\] master: graceful stop: finishing sessions"
+	pid_alive "$old"
+	hold_release
+	local st=0
+	wait "$ctl" || st=$?
+	cat "$BATS_TEST_TMPDIR/up.out"
+	[ "$st" -eq 0 ]
+	hold_wait
+	run -0 cat "$HOLD_OUT"
+	assert_line '1 hello, after-1!'
+	assert_line '2 hello, after-2!'
+	assert_line '1 closed'
+	assert_line '2 closed'
+	refute_line --partial 'early'
+	refute_line --partial 'error'
+	st=0
+	wait "$load" || st=$?
+	run cat "$BATS_TEST_TMPDIR/load.out"
+	assert_line --regexp '^sessions [0-9]+ failed 0$'
+	[ "$st" -eq 0 ]
+	local n
+	n=$(sed -n 's/^sessions \([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/load.out")
+	echo "# $n sessions through the upgrade" >&3
+	(( n >= 50 ))
+	wait_exit
+	pid_alive "$(holder "$PIDF")"
+}
+
+@test "rollback: a configuration that fails in the new master leaves the old one serving" {
+	printf 'Framing line\n' >"$CONF"
+	WORKERS=2 start_hellod -w 2 -f "$CONF" -C "PidFile $PIDF"
+	local old=$HELLOD_PID
+	printf 'Bogus 1\n' >>"$CONF"
+	run -5 --separate-stderr up
+	[ -z "$output" ]
+	[[ "$stderr" =~ ^hellod:\ upgrade\ failed:\ the\ new\ master\ \(pid\ [0-9]+\)\ exited\ 1\ before\ it\ served\;\ the\ old\ master\ \(pid\ $old\)\ serves\ on\;\ its\ error\ log\ says\ more$ ]]
+	log_has "$HELLOD_ERR" 'unknown directive "Bogus"'
+	log_has "$HELLOD_ERR" "\\[error\\] \\[pid $old\\] master: upgrade failed: the new master \\(pid [0-9]+\\) exited 1 before it served; rolled back: this master serves on with PidFile $PIDF\$"
+	[ "$(holder "$PIDF")" = "$old" ]
+	[ ! -e "$PIDF.oldbin" ]
+	[ "$(status_pid "$PIDF")" = "$old" ]
+	run -0 talk "$PORT" --half-close <<<'still'
+	assert_output $'welcome!\nhello, still!'
+	# fixed, the next upgrade goes through
+	printf 'Framing line\n' >"$CONF"
+	run -0 up
+	wait_exit
+}
+
+@test "rollback: USR2, then TERM to the new master; the old one serves on with its PidFile" {
+	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
+	local old=$HELLOD_PID new
+	kill -USR2 "$old"
+	wait_until 10 new_serves
+	new=$(holder "$PIDF")
+	kill -TERM "$new"
+	wait_until 10 pid_gone "$new"
+	wait_until 10 [ -e "$PIDF" ]
+	wait_until 10 log_has "$HELLOD_ERR" "\\[pid $old\\] master: upgrade failed: the new master \\(pid $new\\) exited 0 after it served; rolled back: this master serves on with PidFile $PIDF\$"
+	[ "$(holder "$PIDF")" = "$old" ]
+	[ ! -e "$PIDF.oldbin" ]
+	[ "$(status_pid "$PIDF")" = "$old" ]
+	run -0 talk "$PORT" --half-close <<<'back'
+	assert_output $'welcome!\nhello, back!'
+	run -0 hellod -k stop -C "PidFile $PIDF"
+	wait_exit
+}
+
+@test "USR2 during an upgrade, or to the new master while the old one runs, is ignored and logged" {
+	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	local old=$HELLOD_PID new
+	kill -USR2 "$old"
+	wait_until 10 new_serves
+	new=$(holder "$PIDF")
+	kill -USR2 "$old"
+	wait_until 5 log_has "$HELLOD_ERR" "\\[warn\\] \\[pid $old\\] master: USR2 ignored: an upgrade is under way \\(new master pid $new\\)\$"
+	run -5 --separate-stderr up
+	assert_equal "$stderr" "hellod: upgrade failed: USR2 ignored: this master is the new one of an upgrade not finished: its old master (pid $old) still runs; its error log says more"
+	log_has "$HELLOD_ERR" "\\[warn\\] \\[pid $new\\] master: USR2 ignored: this master is the new one"
+	# two masters, one worker each: nothing more was started
+	[ "$(children "$old" | grep -cvx "$new")" -eq 1 ]
+	[ "$(worker_count "$new")" -eq 1 ]
+	kill -WINCH "$old"
+	wait_exit
+}
+
+@test "a stale PidFile.oldbin is taken over; -k upgrade of a server not running says so" {
+	run -3 --separate-stderr up
+	assert_equal "$stderr" "hellod: not running (no live server holds PidFile $PIDF)"
+	printf '999999\n' >"$PIDF.oldbin"
+	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	run -0 --separate-stderr up
+	[ -z "$stderr" ]
+	wait_exit
+	[ ! -e "$PIDF.oldbin" ]
+	pid_alive "$(holder "$PIDF")"
+}
+
+@test "a binary that cannot be executed: the old master rolls back and says so" {
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	cp "$TOP/server/hellod" "$BATS_TEST_TMPDIR/bin/hellod"
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH" WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	chmod a-x "$BATS_TEST_TMPDIR/bin/hellod"
+	run -5 --separate-stderr up
+	[[ "$stderr" =~ ^hellod:\ upgrade\ failed:\ the\ new\ master\ \(pid\ [0-9]+\)\ could\ not\ execute\ $BATS_TEST_TMPDIR/bin/hellod\ before\ it\ served ]]
+	[ "$(holder "$PIDF")" = "$HELLOD_PID" ]
+	run -0 talk "$PORT" --half-close <<<'same'
+	assert_output $'welcome!\nhello, same!'
+}
+
+@test "the new master keeps the sockets its Listen still names, closes the others, binds the new" {
+	local a b c
+	a=$(free_port)
+	b=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\nPidFile %s\n' "$a" "$b" "$PIDF" >"$CONF"
+	PORT=$a WORKERS=1 launch_hellod -w 1 -f "$CONF"
+	port_open "$b"
+	local sock
+	sock=$(listener "$a")
+	c=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\nPidFile %s\n' "$a" "$c" "$PIDF" >"$CONF"
+	run -0 hellod -k upgrade -f "$CONF"
+	wait_exit
+	local new
+	new=$(holder "$PIDF")
+	port_open "$a"
+	port_open "$c"
+	port_closed "$b"
+	[ "$(listener "$a")" = "$sock" ]
+	holds "$new" "$sock"
+	holds "$new" "$(listener "$c")"
+}
+
+@test "-k upgrade of a -d server started with relative paths" {
+	cd "$BATS_TEST_TMPDIR"
+	PORT=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nPidFile h.pid\nErrorLog h.log\n' "$PORT" >h.conf
+	run -0 "$(realpath --relative-to=. "$TOP/server/hellod")" -d -w 1 -f h.conf
+	local old
+	old=$(cat h.pid)
+	run -0 --separate-stderr hellod -k upgrade -f h.conf
+	[ -z "$stderr" ]
+	wait_until 5 pid_gone "$old"
+	local new
+	new=$(holder "$PIDF")
+	[ -n "$new" ] && [ "$new" != "$old" ]
+	run -0 talk "$PORT" --half-close <<<'daemon'
+	assert_output $'welcome!\nhello, daemon!'
+	log_has h.log "\\[pid $new\\] master: upgrade: serving"
+	run -0 hellod -k stop -f h.conf
+}
