@@ -73,11 +73,11 @@ usage(void)
 "                   growing as needed)\n"
 "Options may come in any order; -- ends them.\n"
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
-"WINCH graceful stop, TTIN/TTOU one worker more/fewer (or spare bounds\n"
-"+/-1), URG reopen the logs.  Exit status: 0 ok, 1 usage or configuration\n"
-"error, 2 cannot start, 3 not running (-k), 4 a worker could not start,\n"
-"5 the server did not do as -k told it, 6 a system error, 7 not permitted\n"
-"(-k).\n");
+"WINCH graceful stop, USR2 upgrade the binary, URG reopen the logs,\n"
+"TTIN/TTOU one worker more/fewer (or spare bounds +/-1).  Exit status:\n"
+"0 ok, 1 usage or configuration error, 2 cannot start, 3 not running\n"
+"(-k), 4 a worker could not start, 5 the server did not do as -k told it,\n"
+"6 a system error, 7 not permitted (-k).\n");
 	exit(0);
 }
 

@@ -73,6 +73,7 @@ static void	master_publish(struct master *);
 static void	master_notify_ready(struct master *);
 static void	master_reopen(struct master *);
 static void	master_upgrade(struct master *);
+static void	master_notify_stopping(const char *);
 
 /*
  * Record the signal and wake the loop; nothing else happens here.  TTIN
@@ -408,6 +409,19 @@ master_try_restart(struct master *m)
 	master_restart(m, m->m_restart == 2);
 	m->m_restart = 0;
 	m->m_postponed = 0;
+}
+
+/*
+ * Tell a service manager that the service stops, unless the other
+ * master of an upgrade goes on serving it: then this one is quiet from
+ * now on (a rollback lets it speak again).
+ */
+static void
+master_notify_stopping(const char *status)
+{
+	if (upgrade_shared())
+		notify_mute(1);
+	notify_send("STOPPING=1\nSTATUS=%s", status);
 }
 
 /*
@@ -767,15 +781,15 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			sig_term = 0;
 			m.m_draining = 0;
 			log_msg(LOG_L_NOTICE, "stopping: closing every session");
-			notify_send("STOPPING=1\nSTATUS=stopping");
+			master_notify_stopping("stopping");
 			master_close_listeners(&m);
 			pool_stop(m.m_pool, 0, now + STOP_KILL_MS);
 			m.m_stopping = 2;
 		}
 		if (sig_winch && !m.m_stopping) {
 			sig_winch = 0;
-			notify_send("STOPPING=1\nSTATUS=graceful stop: "
-			    "finishing sessions");
+			master_notify_stopping("graceful stop: finishing "
+			    "sessions");
 			m.m_stop_by = cf->cf_graceful_timeout > 0 ?
 			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0;
 			m.m_stopping = 1;

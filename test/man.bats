@@ -235,3 +235,21 @@ $synopsis
 Try '$p -h' for more information."
 	done
 }
+
+# master_signals: the signals server/master.c's master_signals() handles.
+master_signals() {
+	sed -n '/^master_signals(void)/,/^}/p' "$TOP/server/master.c" |
+	    sed -n '/static const int sigs\[\]/,/};/p' | grep -o 'SIG[A-Z0-9]*'
+}
+
+@test "every signal the master handles is in hellod.8's SIGNALS and hellod -h" {
+	sigs=$(master_signals)
+	[ "$(wc -l <<<"$sigs")" -ge 10 ] || fail "parsed: $sigs"
+	run -0 hellod -h
+	for s in $sigs; do
+		section "$TOP/man/hellod.8" SIGNALS | grep -q "^\.It .*Dv $s\( \|$\)" ||
+		    fail "hellod.8 SIGNALS has no .It for $s"
+		[ "$s" = SIGCHLD ] || grep -q "${s#SIG}" <<<"$output" ||
+		    fail "hellod -h does not name ${s#SIG}"
+	done
+}

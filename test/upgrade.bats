@@ -12,6 +12,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${NL_PID:-}" ] && kill "$NL_PID" 2>/dev/null
 	hold_stop
 	# The new master of an upgrade is not our child: stop it by its file.
 	kill_daemon "$PIDF"
@@ -277,4 +278,30 @@ status_pid() {
 	assert_output $'welcome!\nhello, daemon!'
 	log_has h.log "\\[pid $new\\] master: upgrade: serving"
 	run -0 hellod -k stop -f h.conf
+}
+
+# notified REGEX: a message to the test's notify socket matches REGEX.
+notified() { grep -qE -- "$1" "$NLOG"; }
+
+@test "with a service manager: MAINPID= names the new master, the old one sends no STOPPING; a rollback names the old again" {
+	NLOG="$BATS_TEST_TMPDIR/notify.log"
+	python3 "$TOP/test/notify_listen.py" "$BATS_TEST_TMPDIR/n.sock" "$NLOG" 3>&- &
+	NL_PID=$!
+	wait_until 5 test -e "$NLOG"
+	NOTIFY_SOCKET="$BATS_TEST_TMPDIR/n.sock" WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	local old=$HELLOD_PID new
+	wait_until 5 notified "^READY=1 MAINPID=$old\$"
+	# TERM to the new master: the old one is the main one again
+	kill -USR2 "$old"
+	wait_until 10 new_serves
+	new=$(holder "$PIDF")
+	wait_until 5 notified "^READY=1 MAINPID=$new\$"
+	kill -TERM "$new"
+	wait_until 10 notified "^READY=1 MAINPID=$old STATUS=upgrade failed"
+	# and through: the old master leaves without a word
+	run -0 up
+	new=$(holder "$PIDF")
+	wait_until 5 notified "^READY=1 MAINPID=$new\$"
+	wait_exit
+	run -1 grep STOPPING "$NLOG"
 }
