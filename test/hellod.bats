@@ -420,8 +420,8 @@ stop_with() {
 usage_error() {
 	assert_equal "$stderr" "$1
 usage: hellod [-dhtV] [-C 'directive value'] [-f file]
-              [-k start|stop|restart|graceful|graceful-stop|reopen|status]
-              [-l addr:port] [-w workers]
+       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status]
+       [-l addr:port] [-w workers]
 Try 'hellod -h' for more information."
 }
 
