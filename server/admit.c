@@ -27,6 +27,7 @@ static int	admit_proxy(struct worker *, const struct conn *,
 		    socklen_t *, char *, size_t);
 static int	admit_limit(struct worker *, int, const struct sockaddr *,
 		    struct session_stats *);
+static void	admit_drop(struct worker *, int, int64_t);
 
 /*
  * Wait for more of the header, until the deadline, and read it into the
@@ -125,6 +126,31 @@ admit_proxy(struct worker *w, const struct conn *c, struct linereader *lr,
 }
 
 /*
+ * Close our side and drop what the client sent or still sends, until
+ * it closes too or the deadline passes (now: only what is there).  A
+ * close() with unread input would be a reset, which can destroy an
+ * error line and makes a refusal look like a crash.
+ */
+static void
+admit_drop(struct worker *w, int fd, int64_t deadline)
+{
+	char sink[512];
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_WR) == -1)
+		return;
+	for (;;) {
+		worker_beat(w);
+		n = read(fd, sink, sizeof(sink));
+		if (n > 0 || (n == -1 && errno == EINTR))
+			continue;
+		if (n == 0 || errno != EAGAIN || io_now() >= deadline ||
+		    io_wait(fd, POLLIN, worker_bound(w, deadline)) == -1)
+			break;
+	}
+}
+
+/*
  * MaxConnectionsPerIP: take a place for client, or refuse it with an
  * error line and close at once, the worker free for the next.  Return
  * 1 when admitted.
@@ -133,7 +159,7 @@ static int
 admit_limit(struct worker *w, int fd, const struct sockaddr *client,
     struct session_stats *st)
 {
-	char host[ADDR_STRMAX], *colon, sink[512];
+	char host[ADDR_STRMAX], *colon;
 	size_t done = 0;
 
 	if (limit_enter(w->w_sb, w->w_slotno, client, w->w_cf->cf_max_per_ip))
@@ -146,13 +172,8 @@ admit_limit(struct worker *w, int fd, const struct sockaddr *client,
 	(void)io_write_all(fd, ERR_TOOMANY, sizeof(ERR_TOOMANY) - 1,
 	    io_deadline(ERR_WAIT_MS), &done);
 	st->st_out += done;
-	/*
-	 * What the client sent already would turn the close into a reset
-	 * that can destroy the error line; drop it, without waiting.
-	 */
-	(void)shutdown(fd, SHUT_WR);
-	while (read(fd, sink, sizeof(sink)) > 0)
-		;
+	/* The worker is wanted for others: no waiting. */
+	admit_drop(w, fd, io_now());
 	st->st_end = END_TOOMANY;
 	return 0;
 }
@@ -179,6 +200,7 @@ admit_conn(struct worker *w, const struct conn *c, struct linereader *lr,
 			st->st_end = w->w_stop ? END_SHUTDOWN : END_BADPROXY;
 			log_msg(LOG_L_INFO, "closed %s without a greeting: %s",
 			    st->st_client, why);
+			admit_drop(w, c->cn_fd, io_deadline(ERR_WAIT_MS));
 			return 0;
 		}
 		memcpy(peer, st->st_client, sizeof(peer));

@@ -49,10 +49,10 @@ reclaim_waiting(const int *lfd, int n)
 }
 
 /*
- * The master's once-a-second look: when every worker of generation gen
- * is busy and connections wait on the listeners, signal (SIGUSR2) the
- * workers idle longest, at least IdleTimeoutUnderLoad, one for each
- * waiting connection.  Return how many were signalled.
+ * The master's once-a-second look: when every worker of the current
+ * generation is busy and connections wait on the listeners, signal
+ * (SIGUSR2) the workers idle longest, at least IdleTimeoutUnderLoad, one
+ * for each waiting connection.  Return how many were signalled.
  */
 int
 reclaim_idle(const struct worker_ctx *wc, int64_t now)
@@ -68,7 +68,8 @@ reclaim_idle(const struct worker_ctx *wc, int64_t now)
 	for (k = 0; k < sb->sb_hdr->sh_nslots; k++) {
 		const struct sb_slot *ss = &sb->sb_slot[k];
 
-		if (ss->ss_pid != 0 && ss->ss_generation == wc->wc_generation &&
+		/* A worker still starting will be idle in a moment. */
+		if (ss->ss_generation == wc->wc_generation &&
 		    (ss->ss_state == SB_WAITING || ss->ss_state == SB_STARTING))
 			return 0;
 	}

@@ -12,6 +12,7 @@ order.  DATA understands Python's bytes escapes (\\r, \\n, \\x00, \\\\).
     v1:SRC:SPORT        send "PROXY TCP4 SRC 127.0.0.1 SPORT PORT\\r\\n"
     v2:SRC:SPORT        send a v2 PROXY header for TCP over IPv4
     s:MS        sleep MS milliseconds
+    shut        shut down the sending side (the server reads EOF)
     r           read one line and print it
     until:FILE  wait until FILE exists
     rest        read until the server closes; print what came, then
@@ -82,6 +83,8 @@ for step in steps:
             s.sendall(v2_header(a, int(p)))
         elif kind == "s":
             time.sleep(int(arg) / 1000)
+        elif kind == "shut":
+            s.shutdown(socket.SHUT_WR)
         elif kind == "until":
             end = time.monotonic() + 30
             while not os.path.exists(arg):

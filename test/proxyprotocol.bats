@@ -104,6 +104,14 @@ proxied() {
 	assert_output $'welcome!\nclosed'
 }
 
+@test "a header cut short by the client's end of file is refused" {
+	proxied
+	run -0 client "$PORT" 'w:\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\x7f' shut rest
+	assert_output 'closed'
+	wait_until 5 logged "$HELLOD_ERR" 'without a greeting: closed before its PROXY header'
+	wait_until 5 logged "$ALOG" ' 0 17 0 bad-proxy'
+}
+
 @test "a header from a peer outside ProxyAllow is refused; one inside is believed" {
 	proxied -C 'ProxyAllow 10.0.0.0/8' -C 'ProxyAllow 127.0.0.2' -C 'ProxyAllow ::1'
 	run -0 client "$PORT" 'w:PROXY TCP4 192.0.2.7 127.0.0.1 40000 9999\r\n' rest
