@@ -98,6 +98,8 @@ messages() {
 		wait_until 5 seen '^READY=1'
 		kill -"$sig" "$HELLOD_PID"
 		wait_until 5 pid_gone "$HELLOD_PID"
+		# The listener writes what it received in its own time.
+		wait_until 5 seen '^STOPPING=1'
 		run -0 messages
 		assert_line --index 1 'STOPPING=1 STATUS=stopping'
 		stop_hellod
@@ -112,6 +114,7 @@ messages() {
 	wait_until 5 seen '^READY=1'
 	kill -WINCH "$HELLOD_PID"
 	wait_until 5 pid_gone "$HELLOD_PID"
+	wait_until 5 seen '^STOPPING=1'
 	run -0 messages
 	assert_line --index 1 'STOPPING=1 STATUS=graceful stop: finishing sessions'
 }
