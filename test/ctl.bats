@@ -13,6 +13,7 @@ setup() {
 teardown() {
 	stop_hellod
 	[ -n "${H2:-}" ] && kill "$H2" 2>/dev/null
+	[ -n "${RUNUSER_PID:-}" ] && wait "$RUNUSER_PID" 2>/dev/null
 	[ -n "${OPEN_DIR:-}" ] && rm -rf "$OPEN_DIR"
 	return 0
 }
@@ -66,11 +67,13 @@ as_nobody() {
 	PORT=$(free_port)
 	as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -w 1 \
 	    2>"$OPEN_DIR/err" 3>&- &
-	HELLOD_PID=$!
+	RUNUSER_PID=$!
 	wait_until 5 port_open "$PORT"
 	[ -e "$XUSER_DIR/hellod-127.0.0.1-$PORT.pid" ]
+	# runuser forwards no TERM: teardown stops the master itself.
+	HELLOD_PID=$(cat "$XUSER_DIR/hellod-127.0.0.1-$PORT.pid")
 	run -0 as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -k status
-	assert_line --regexp '^ServerPid: [0-9]+$'
+	assert_line "ServerPid: $HELLOD_PID"
 	XUSER_DIR=
 	run -3 --separate-stderr as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -k status
 	[ "$stderr" = "hellod: not running (no live server holds PidFile /tmp/hellod-127.0.0.1-$PORT.pid)" ]
