@@ -45,3 +45,14 @@ server/hellod -k stop"
 	run -0 bash -c "printf 'michael\\ntracy\\nsarah\\n' | client/hello 127.0.0.1 $PORT"
 	assert_output $'welcome!\nhello, michael!\nhello, tracy!\nhello, sarah!'
 }
+
+@test "readme: it names every package scripts/bootstrap installs, and no systemctl runs" {
+	pkgs=$(sed -n '/^for pkg in/,/; do$/p' scripts/bootstrap |
+	    sed 's/^for pkg in//; s/; do$//; s/\\$//' | tr -s ' \t\n' '\n' | grep .)
+	[ "$(wc -l <<<"$pkgs")" -ge 20 ]
+	local p
+	for p in $pkgs; do
+		grep -q -- "$p" README.md || fail "README.md does not name $p"
+	done
+	run -1 grep -n 'systemctl' scripts/bootstrap
+}
