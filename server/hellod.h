@@ -439,7 +439,7 @@ int	 limit_enter(struct scoreboard *, int slot, const struct sockaddr *,
 void	 limit_leave(struct scoreboard *, int slot);
 
 /* reclaim.c */
-int	 reclaim_idle(const struct worker_ctx *, int64_t now);
+int64_t	 reclaim_idle(const struct worker_ctx *, int64_t now);
 
 /* priv.c */
 int	 priv_resolve(struct config *, char *err, size_t errlen);

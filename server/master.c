@@ -45,6 +45,7 @@ struct master {
 	int			 m_status;
 	int			 m_draining;	/* graceful stop: queues first */
 	int			 m_bursting;	/* forking as demand comes */
+	int64_t			 m_reclaim_at;	/* reclaim_idle() asked to look */
 	int64_t			 m_stop_by;	/* its deadline, or 0 */
 	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
 	int			 m_postponed;	/* ... and logged as waiting */
@@ -762,6 +763,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			t = io_now() + 20;
 		if ((wd = notify_watchdog(io_now())) != 0 && wd < t)
 			t = wd;
+		if (m.m_reclaim_at != 0 && m.m_reclaim_at < t)
+			t = m.m_reclaim_at;
 		pfd[1].events = reopen_master_events();
 		if (poll(pfd, 2, io_timeout(t)) > 0) {
 			master_drain_pipe(&m);
@@ -827,10 +830,12 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		pool_deadlines(m.m_pool, now);
 		pool_fill(m.m_pool, &m.m_wc, now);
 		m.m_bursting = pool_burst(m.m_pool, &m.m_wc, now);
+		if (now >= next_tick ||
+		    (m.m_reclaim_at != 0 && now >= m.m_reclaim_at))
+			m.m_reclaim_at = reclaim_idle(&m.m_wc, now);
 		if (now >= next_tick) {
 			pool_maintain(m.m_pool, &m.m_wc, now);
 			pool_watchdog(m.m_pool, &m.m_wc, now);
-			reclaim_idle(&m.m_wc, now);
 			if (m.m_ready && !m.m_stopping)
 				notify_status(&m.m_sb);
 			next_tick = now + TICK_MS;
