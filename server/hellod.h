@@ -38,6 +38,7 @@
 #define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
 #define START_TRIES	3	/* -d: failed worker starts before giving up */
 #define START_WAIT_MS	30000	/* -d: longest wait for a ready worker */
+#define DROP_DRAIN_MS	5000	/* restart: serve a dropped queue this long */
 
 /*
  * Exit statuses of hellod itself (documented in hellod.8).

@@ -49,6 +49,10 @@ struct master {
 	int64_t			 m_stop_by;	/* its deadline, or 0 */
 	int			 m_restart;	/* 1: HUP, 2: USR1 asked for */
 	int			 m_postponed;	/* ... and logged as waiting */
+	int			 m_drop_looked;	/* ... its dropped listeners seen */
+	int			 m_drop[MAX_LISTEN]; /* ... which hold a queue */
+	int			 m_ndrop;
+	int64_t			 m_drop_by;	/* ... served until then */
 	int			 m_resize;	/* TTIN less TTOU not yet done */
 	int			 m_ready;	/* READY=1 sent for this generation */
 };
@@ -60,8 +64,12 @@ static int	master_listen(const struct config *, const struct config *,
 static void	master_restart(struct master *, int);
 static void	master_try_restart(struct master *);
 static void	master_close_listeners(struct master *);
-static void	master_drain_begin(struct master *);
-static int	master_drained(const struct master *);
+static int	master_queueing(int, int);
+static int	master_drain_begin(const int *, int);
+static int	master_drained(const int *, int);
+static void	master_stop_queueing(struct master *);
+static void	master_drop_begin(struct master *);
+static void	master_drop_end(struct master *);
 static void	master_graceful_stop(struct master *, int64_t);
 static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
@@ -231,26 +239,73 @@ master_close_listeners(struct master *m)
  * A client that tries from then on gets no answer to its SYN and, once
  * the listener is closed, is refused when it retries.  Elsewhere the
  * queues are drained as found, and a connection that arrives between
- * the last accept and the close is reset, as it always was.
+ * the last accept and the close is reset, as it always was.  on != 0
+ * takes the filter off again.  Return 0, or -1 with errno.
  */
-static void
-master_drain_begin(struct master *m)
+static int
+master_queueing(int fd, int on)
 {
-	int i, n = 0, q;
 #if !defined(HELLOD_PORTABLE) && defined(SO_ATTACH_FILTER)
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog;
+	int none = 0;
 
+	if (on)
+		return setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none,
+		    sizeof(none));
 	prog.len = 1;
 	prog.filter = &drop;
-	for (i = 0; i < m->m_cf->cf_nlisten; i++)
-		if (m->m_lfd[i] != -1 && setsockopt(m->m_lfd[i], SOL_SOCKET,
-		    SO_ATTACH_FILTER, &prog, sizeof(prog)) == -1)
-			log_warn("graceful stop: listener %d still queues", i);
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog));
+#else
+	(void)fd;
+	(void)on;
+	return 0;
 #endif
-	for (i = 0; i < m->m_cf->cf_nlisten && n != -1; i++)
-		if (m->m_lfd[i] != -1)
-			n = (q = accept_queued(m->m_lfd[i])) == -1 ? -1 : n + q;
+}
+
+/*
+ * Stop queueing on the n listeners fd (see master_queueing()).  Return
+ * how many connections they hold queued, or -1 if that cannot be told.
+ */
+static int
+master_drain_begin(const int *fd, int n)
+{
+	int i, q, queued = 0;
+
+	for (i = 0; i < n; i++)
+		if (fd[i] != -1 && master_queueing(fd[i], 0) == -1)
+			log_warn("listener %d still queues", i);
+	for (i = 0; i < n && queued != -1; i++)
+		if (fd[i] != -1)
+			queued = (q = accept_queued(fd[i])) == -1 ? -1 :
+			    queued + q;
+	return queued;
+}
+
+/* True once none of the n listeners fd has a connection waiting. */
+static int
+master_drained(const int *fd, int n)
+{
+	struct pollfd pfd[MAX_LISTEN];
+	int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (fd[i] == -1)
+			continue;
+		pfd[k].fd = fd[i];
+		pfd[k++].events = POLLIN;
+	}
+	return poll(pfd, (nfds_t)k, 0) == 0;
+}
+
+/* The first step of a graceful stop (SIGWINCH): no new connections. */
+static void
+master_stop_queueing(struct master *m)
+{
+	int n;
+
+	n = master_drain_begin(m->m_lfd, m->m_cf->cf_nlisten);
 	if (n == -1)
 		log_msg(LOG_L_NOTICE, "graceful stop: no new connections; "
 		    "serving those queued first");
@@ -259,20 +314,57 @@ master_drain_begin(struct master *m)
 		    "serving the %d queued first", n);
 }
 
-/* True once no listener has a connection waiting to be accepted. */
-static int
-master_drained(const struct master *m)
+/*
+ * Before a restart: the listeners the new configuration drops may hold
+ * queued connections, which closing them would reset.  Stop queueing on
+ * those, and let the running generation serve what they hold first
+ * (master_try_restart() waits, at most DROP_DRAIN_MS).  A configuration
+ * that does not load is left for master_restart() to report.
+ */
+static void
+master_drop_begin(struct master *m)
 {
-	struct pollfd pfd[MAX_LISTEN];
-	int i, n = 0;
+	const struct config *cf = m->m_cf;
+	struct config ncf;
+	char err[512];
+	int i, j, kept, n;
 
-	for (i = 0; i < m->m_cf->cf_nlisten; i++) {
-		if (m->m_lfd[i] == -1)
-			continue;
-		pfd[n].fd = m->m_lfd[i];
-		pfd[n++].events = POLLIN;
+	m->m_ndrop = 0;
+	if (cf_load(&ncf, m->m_cl, err, sizeof(err)) == -1)
+		return;
+	for (i = 0; i < cf->cf_nlisten; i++) {
+		for (kept = 0, j = 0; j < ncf.cf_nlisten; j++)
+			kept |= strcmp(cf->cf_listen[i].hp_host,
+			    ncf.cf_listen[j].hp_host) == 0 &&
+			    strcmp(cf->cf_listen[i].hp_port,
+			    ncf.cf_listen[j].hp_port) == 0;
+		if (!kept && m->m_lfd[i] != -1 &&
+		    !master_drained(&m->m_lfd[i], 1))
+			m->m_drop[m->m_ndrop++] = m->m_lfd[i];
 	}
-	return poll(pfd, (nfds_t)n, 0) == 0;
+	if (m->m_ndrop == 0)
+		return;
+	n = master_drain_begin(m->m_drop, m->m_ndrop);
+	m->m_drop_by = io_deadline(DROP_DRAIN_MS);
+	log_msg(LOG_L_NOTICE, "restart: first serving the %d connection%s "
+	    "queued on %d listener%s it closes", n, n == 1 ? "" : "s",
+	    m->m_ndrop, m->m_ndrop == 1 ? "" : "s");
+}
+
+/*
+ * After the restart (or its failure): a listener that stayed open
+ * queues again.
+ */
+static void
+master_drop_end(struct master *m)
+{
+	int i, j;
+
+	for (i = 0; i < m->m_ndrop; i++)
+		for (j = 0; j < m->m_cf->cf_nlisten; j++)
+			if (m->m_lfd[j] == m->m_drop[i])
+				(void)master_queueing(m->m_drop[i], 1);
+	m->m_ndrop = 0;
 }
 
 /*
@@ -395,6 +487,13 @@ master_try_restart(struct master *m)
 	int room, need = m->m_cf->cf_start_servers > 0 ?
 	    m->m_cf->cf_start_servers : 1;
 
+	if (!m->m_drop_looked) {
+		master_drop_begin(m);
+		m->m_drop_looked = 1;
+	}
+	if (m->m_ndrop > 0 && !master_drained(m->m_drop, m->m_ndrop) &&
+	    io_now() < m->m_drop_by)
+		return;
 	room = pool_room(m->m_pool, &m->m_wc);
 	if (room < need) {
 		if (!m->m_postponed)
@@ -408,8 +507,10 @@ master_try_restart(struct master *m)
 		return;
 	}
 	master_restart(m, m->m_restart == 2);
+	master_drop_end(m);
 	m->m_restart = 0;
 	m->m_postponed = 0;
+	m->m_drop_looked = 0;
 }
 
 /*
@@ -757,8 +858,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		 * and an upgrade for the new master to serve: look often.
 		 */
 		if ((readyfd != -1 || m.m_draining || m.m_bursting ||
-		    (!m.m_ready && notify_enabled()) || upgrade_pending() ||
-		    upgrade_waiting()) &&
+		    m.m_ndrop > 0 || (!m.m_ready && notify_enabled()) ||
+		    upgrade_pending() || upgrade_waiting()) &&
 		    t > io_now() + 20)
 			t = io_now() + 20;
 		if ((wd = notify_watchdog(io_now())) != 0 && wd < t)
@@ -803,11 +904,11 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			if (upgrade_shared())
 				master_graceful_stop(&m, m.m_stop_by);
 			else {
-				master_drain_begin(&m);
+				master_stop_queueing(&m);
 				m.m_draining = 1;
 			}
 		}
-		if (m.m_draining && (master_drained(&m) ||
+		if (m.m_draining && (master_drained(m.m_lfd, cf->cf_nlisten) ||
 		    (m.m_stop_by != 0 && now >= m.m_stop_by)))
 			master_graceful_stop(&m, m.m_stop_by);
 		if ((sig_hup || sig_usr1) && !m.m_stopping) {

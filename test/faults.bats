@@ -398,3 +398,30 @@ PY
 	assert_equal "${stderr_lines[0]}" "hellod: -C 'PidFile \" \"': PidFile: bad value \" \": only blanks"
 	run -0 --separate-stderr hellod -t -C 'User #0' -C 'Group #0'
 }
+
+@test "a restart that drops a listener first serves the connections queued on it" {
+	HOLDERS=()
+	local conf="$BATS_TEST_TMPDIR/h.conf" port_a port_b
+	port_a=$(free_port)
+	port_b=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\n' "$port_a" "$port_b" >"$conf"
+	PORT=$port_a
+	WORKERS=2 launch_hellod -f "$conf" -w 2
+	hold 2
+	# Three clients queued on B, which the new configuration drops.
+	local out="$BATS_TEST_TMPDIR/queued"
+	python3 "$TOP/test/hold.py" "$port_b" 3 --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$out" 2>&1 3>&- &
+	HOLDERS+=("$!")
+	wait_until 5 hold_seen_in "$out" 3 connected
+	printf 'Listen 127.0.0.1:%s\n' "$port_a" >"$conf"
+	kill -USR1 "$HELLOD_PID"
+	wait_until 5 log_has "$HELLOD_ERR" 'restart: first serving the 3 connections queued on 1 listener it closes$'
+	release_holders
+	run -0 cat "$out"
+	assert_line --regexp '^[0-9]+ done 3 of 3$'
+	wait_until 5 log_has "$HELLOD_ERR" 'graceful restart: generation 1'
+	wait_until 5 port_closed "$port_b"
+	run -0 talk "$port_a" <<<$'still\nexit'
+	assert_output $'welcome!\nhello, still!'
+}
