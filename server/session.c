@@ -343,20 +343,22 @@ session_reclaimed(struct worker *w, int fd, struct session_stats *st)
 
 /*
  * Lines and answers until the session ends.  While it waits for a line,
- * the slot says since when (ss_idle), for reclaim.c to choose whom to
- * close under load.
+ * the slot says since when it has been quiet (ss_idle), for reclaim.c to
+ * choose whom to close under load.  An empty line keeps a session within
+ * Timeout but is no sign of work, so it leaves the quiet time running:
+ * clients that hold workers with keep-alive lines are closed too.
  */
 static void
 session_loop(struct worker *w, int fd, struct linereader *lr,
     struct session_stats *st)
 {
-	int64_t idle = (int64_t)w->w_cf->cf_timeout * 1000, deadline;
+	int64_t idle = (int64_t)w->w_cf->cf_timeout * 1000, deadline, quiet;
 	const char *msg;
 	size_t len;
 	int status;
 
 	deadline = io_deadline(idle);
-	w->w_slot->ss_idle = io_now();
+	w->w_slot->ss_idle = quiet = io_now();
 	for (;;) {
 		if (w->w_reclaim && session_reclaimed(w, fd, st))
 			break;
@@ -369,7 +371,9 @@ session_loop(struct worker *w, int fd, struct linereader *lr,
 		/* Timeout is the idle time between lines, answers aside. */
 		if (status == LR_LINE) {
 			deadline = io_deadline(idle);
-			w->w_slot->ss_idle = io_now();
+			if (len > 0)
+				quiet = io_now();
+			w->w_slot->ss_idle = quiet;
 			/* A request that came while busy is out of date. */
 			w->w_reclaim = 0;
 		}

@@ -108,6 +108,14 @@ teardown() {
 
 # --- IdleTimeoutUnderLoad --------------------------------------------
 
+# keepalive N: edgeclient steps sending N empty lines, 300 ms apart.
+keepalive() {
+	local i
+	for i in $(seq 1 "$1"); do
+		printf "%s " 'w:\n' r s:300
+	done
+}
+
 @test "IdleTimeoutUnderLoad: with every worker held by idle clients, the longest idle makes room" {
 	start_hellod -w 2 -C 'IdleTimeoutUnderLoad 1' -C "CustomLog $ALOG"
 	bg_client a "$PORT" r rest
@@ -128,6 +136,22 @@ teardown() {
 	wait_until 5 logged "$HELLOD_ERR" 'closing 1 session idle for 1 s or more'
 	run -0 grep -c ' busy$' "$ALOG"
 	assert_output 1
+}
+
+@test "IdleTimeoutUnderLoad: empty lines every 300 ms do not make a session busy" {
+	start_hellod -w 1 -C 'IdleTimeoutUnderLoad 1'
+	# a keeps its worker with empty lines, as a keep-alive would, for
+	# 12 s: longer than c would wait without IdleTimeoutUnderLoad.
+	bg_client a "$PORT" r $(keepalive 40) rest
+	wait_until 10 said a 'hello, !'
+	run -0 client "$PORT" r 'w:sarah\n' r 'w:exit\n' rest
+	assert_output $'welcome!\nhello, sarah!\nclosed'
+	bg_wait
+	run -0 grep -c '^error: server busy$' "$BATS_TEST_TMPDIR/a"
+	assert_output 1
+	# After it, a finds the connection closed, whichever way it looks.
+	run -0 tail -n 1 "$BATS_TEST_TMPDIR/a"
+	assert_output --regexp '^(closed|broken pipe|reset)$'
 }
 
 @test "IdleTimeoutUnderLoad 0: idle clients keep their workers" {
