@@ -5,6 +5,9 @@
 .POSIX:
 
 VERSION	= 0.1.0
+# What "Server Built:" says in the status texts (a date, say); the
+# compiler's own __DATE__ would make every build differ.
+BUILT	= unknown
 PREFIX	= /usr/local
 MANPREFIX = $(PREFIX)/share/man
 SYSCONFDIR = /etc
@@ -19,7 +22,8 @@ WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS	= $(OPT)
 CPPFLAGS =
 ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
-	  -DVERSION=\"$(VERSION)\" -Icommon $(CPPFLAGS) $(CFLAGS)
+	  -DVERSION=\"$(VERSION)\" '-DBUILT="$(BUILT)"' -Icommon $(CPPFLAGS) \
+	  $(CFLAGS)
 LDFLAGS	=
 # hellod's portable accept mutex is a process-shared POSIX mutex.
 THREADS	= -pthread
@@ -32,7 +36,7 @@ SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/limit.o server/reclaim.o server/httpreq.o \
-	  server/statustext.o \
+	  server/statustext.o server/statusd.o \
 	  server/notify.o server/inherit.o server/reopen.o \
 	  server/upgrade.o
 HELLO_OBJ = client/hello.o
@@ -84,9 +88,10 @@ test/cidr_test: test/cidr_test.c common/libcommon.a
 test/proxy_test: test/proxy_test.c server/proxy.o common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/proxy_test.c server/proxy.o \
 	    common/libcommon.a
-test/status_test: test/status_test.c server/httpreq.o server/statustext.o
-	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/status_test.c server/httpreq.o \
-	    server/statustext.o
+STATUS_TEST_OBJ = server/httpreq.o server/statustext.o server/scoreboard.o
+test/status_test: test/status_test.c $(STATUS_TEST_OBJ) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/status_test.c \
+	    $(STATUS_TEST_OBJ) common/libcommon.a
 test/opt_test: test/opt_test.c common/libcommon.a
 	$(CC) $(ALL_CFLAGS) -o $@ test/opt_test.c common/libcommon.a
 test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a

@@ -15,12 +15,13 @@
 #include "num.h"
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL,
-	T_ACCEPT, T_ONOFF, T_ALLOW };
+	T_ACCEPT, T_ONOFF, T_ALLOW, T_ADDR };
 
 /*
  * One directive.  Each takes one value: one word, or one double-quoted
  * string that may hold blanks (see cf_value()); a list is one line per
- * item, as Listen is.
+ * item, as Listen is, except that ProxyAllow and StatusAllow also take
+ * several ranges on one line, as Apache's "Require ip" does.
  */
 struct directive {
 	const char	*d_name;
@@ -56,6 +57,8 @@ static const struct directive directives[] = {
 	{ "ProxyAllow",			T_ALLOW, OFF(cf_proxy_allow), 0, 0, 0 },
 	{ "ProxyProtocol",		T_ONOFF, OFF(cf_proxy), 0, 0, 0 },
 	{ "ReplyDelay",			T_INT, OFF(cf_reply_delay), 0, 3600000, 0 },
+	{ "StatusAllow",		T_ALLOW, OFF(cf_status_allow), 0, 0, 0 },
+	{ "StatusListen",		T_ADDR, OFF(cf_status), 0, 0, 0 },
 	{ "StartServers",		T_INT, OFF(cf_start_servers), 1, 20000, 0 },
 	{ "Timeout",			T_INT, OFF(cf_timeout), 1, 86400, 0 },
 	{ "User",			STR(cf_user) },
@@ -85,6 +88,7 @@ static int	cf_value(const struct directive *, const char *, char *,
 		    size_t, char *, size_t);
 static int	cf_file(struct config *, const char *, char *, size_t);
 static int	cf_absolute(struct config *, const char *, char *, size_t);
+static int	cf_status_check(struct config *, char *, size_t);
 
 /* Fill in every default of hellod.conf(5); Listen stays empty until the end. */
 void
@@ -184,6 +188,17 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 		snprintf(err, errlen, "AcceptMutex: bad value \"%s\": "
 		    "expected default, epoll or pthread", value);
 		return -1;
+	case T_ADDR:
+		/* StatusListen: one address, or none. */
+		if (strcasecmp(value, "none") == 0) {
+			cf->cf_has_status = 0;
+			return 0;
+		}
+		if (addr_parse(value, (struct hostport *)(void *)field, err,
+		    errlen) == -1)
+			return -1;
+		cf->cf_has_status = 1;
+		return 0;
 	case T_LOGLEVEL:
 		for (i = 0; i < LOG_L_MAX; i++)
 			if (strcasecmp(value, cf_levels[i]) == 0) {
@@ -222,25 +237,41 @@ cf_find(const char *name)
 }
 
 /*
- * Add one address range to al, as ProxyAllow takes it.  Return 0, or -1
- * with a reason naming the directive in err.
+ * Add the address ranges of value to al: one, or several separated by
+ * blanks, as Apache's "Require ip" takes them.  Return 0, or -1 with a
+ * reason naming the directive in err.
  */
 static int
 cf_allow(struct allow *al, const char *name, const char *value, char *err,
     size_t errlen)
 {
-	char msg[256];
+	char word[CIDR_STRMAX], msg[256];
+	const char *p = value, *e;
 
-	if (al->al_n == MAX_ALLOW) {
-		snprintf(err, errlen, "%s: more than %d address ranges", name,
-		    MAX_ALLOW);
-		return -1;
+	while (*p != '\0') {
+		for (e = p; *e != '\0' && !isspace((unsigned char)*e); e++)
+			;
+		if ((size_t)(e - p) >= sizeof(word)) {
+			snprintf(err, errlen, "%s: bad address range \"%.*s\"",
+			    name, (int)(e - p), p);
+			return -1;
+		}
+		memcpy(word, p, (size_t)(e - p));
+		word[e - p] = '\0';
+		if (al->al_n == MAX_ALLOW) {
+			snprintf(err, errlen, "%s: more than %d address ranges",
+			    name, MAX_ALLOW);
+			return -1;
+		}
+		if (cidr_parse(word, &al->al_net[al->al_n], msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s: %s", name, msg);
+			return -1;
+		}
+		al->al_n++;
+		for (p = e; isspace((unsigned char)*p); p++)
+			;
 	}
-	if (cidr_parse(value, &al->al_net[al->al_n], msg, sizeof(msg)) == -1) {
-		snprintf(err, errlen, "%s: %s", name, msg);
-		return -1;
-	}
-	al->al_n++;
 	return 0;
 }
 
@@ -294,7 +325,15 @@ cf_value(const struct directive *d, const char *v, char *buf, size_t len,
 	const char *e, *rest, *typed = v;
 	size_t n;
 
-	if (*v == '"') {
+	if (d->d_type == T_ALLOW) {
+		/* A list of address ranges: every word up to a comment. */
+		for (e = v; *e != '\0' && !(*e == '#' && e > v &&
+		    isspace((unsigned char)e[-1])); e++)
+			;
+		while (e > v && isspace((unsigned char)e[-1]))
+			e--;
+		rest = e + strlen(e);
+	} else if (*v == '"') {
 		if ((e = strchr(v + 1, '"')) == NULL) {
 			snprintf(err, errlen, "%s: missing closing quote",
 			    d->d_name);
@@ -443,6 +482,7 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 		cf->cf_listen_default = 1;
 	}
 	cf_allow_default(&cf->cf_proxy_allow);
+	cf_allow_default(&cf->cf_status_allow);
 	if (cl->cl_cwd != NULL && cf_absolute(cf, cl->cl_cwd, err, errlen) == -1)
 		return -1;
 	return cf_check(cf, err, errlen);
@@ -474,6 +514,24 @@ cf_absolute(struct config *cf, const char *cwd, char *err, size_t errlen)
 	return 0;
 }
 
+/* StatusListen must not take a Listen address. */
+static int
+cf_status_check(struct config *cf, char *err, size_t errlen)
+{
+	char where[ADDR_STRMAX];
+	int i;
+
+	for (i = 0; cf->cf_has_status && i < cf->cf_nlisten; i++)
+		if (strcmp(cf->cf_status.hp_host, cf->cf_listen[i].hp_host) == 0 &&
+		    strcmp(cf->cf_status.hp_port, cf->cf_listen[i].hp_port) == 0) {
+			addr_fmt_hp(&cf->cf_status, where, sizeof(where));
+			snprintf(err, errlen, "StatusListen %s is also a Listen "
+			    "address", where);
+			return -1;
+		}
+	return 0;
+}
+
 /*
  * Check what no single directive can: the pool bounds against each
  * other.  As in Apache, StartServers above MaxRequestWorkers is lowered
@@ -499,6 +557,8 @@ cf_check(struct config *cf, char *err, size_t errlen)
 				    where);
 				return -1;
 			}
+	if (cf_status_check(cf, err, errlen) == -1)
+		return -1;
 	if (!cf->cf_fixed && cf->cf_min_spare > cf->cf_max_spare) {
 		snprintf(err, errlen, "MinSpareServers %d is more than "
 		    "MaxSpareServers %d", cf->cf_min_spare, cf->cf_max_spare);

@@ -36,6 +36,7 @@ static const struct {
 	{ "upgrade",		SIGUSR2 },
 	{ "reopen",		SIGURG },
 	{ "status",		0 },
+	{ "fullstatus",		0 },
 };
 
 #define PID_DIR_ROOT	RUN_DIR		/* the default PidFile's, as root */
@@ -58,6 +59,7 @@ static pid_t	ctl_upgrade_started(struct scoreboard *, pid_t, uint32_t,
 		    uint32_t, int64_t);
 static int	ctl_upgrade_served(const struct config *, struct scoreboard *,
 		    pid_t, uint32_t);
+static int	ctl_status(const struct scoreboard *, int);
 
 /*
  * The default PidFile of cf in dir: named after the first Listen
@@ -364,6 +366,30 @@ ctl_lookup(const char *word)
 }
 
 /*
+ * Print the ?auto text (or, with full, the fullstatus page) of the
+ * running server, the same text its StatusListen serves.  Return the
+ * exit status.
+ */
+static int
+ctl_status(const struct scoreboard *sb, int full)
+{
+	struct st_worker *w;
+	struct st_snap sn;
+
+	if ((w = calloc(sb->sb_hdr->sh_nslots, sizeof(*w))) == NULL) {
+		fprintf(stderr, "hellod: %s\n", strerror(errno));
+		return EXIT_FATAL;
+	}
+	sb_snapshot(sb, &sn, w);
+	if (full)
+		st_full(&sn, stdout);
+	else
+		st_auto(&sn, stdout);
+	free(w);
+	return fflush(stdout) == 0 ? 0 : EXIT_FATAL;
+}
+
+/*
  * hellod -k WORD: signal the master named by the PidFile and wait until
  * the command has taken effect (the master gone, a new generation
  * serving, the logs reopened) or is known to have failed, or print the
@@ -416,9 +442,9 @@ ctl_command(struct config *cf, const char *word)
 			return EXIT_NOTRUNNING;
 		}
 		if (sig == 0) {
-			sb_status(&sb, stdout);
+			rc = ctl_status(&sb, strcmp(word, "fullstatus") == 0);
 			sb_destroy(&sb, NULL);
-			return fflush(stdout) == 0 ? 0 : EXIT_FATAL;
+			return rc;
 		}
 		gen = sb.sb_hdr->sh_generation;
 		count = sig == SIGURG ? &sb.sb_hdr->sh_reopens :

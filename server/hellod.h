@@ -17,11 +17,15 @@
 
 #include "addr.h"
 #include "cidr.h"
+#include "status.h"
 
 #ifndef VERSION
 #define VERSION		"0.0.0"
 #endif
 #define SERVER_NAME	"hellod/" VERSION
+#ifndef BUILT
+#define BUILT		"unknown"
+#endif
 
 #define RUN_DIR		"/run/hellod"	/* made if missing: see pid_lock() */
 #define MAX_LISTEN	16
@@ -32,7 +36,7 @@
 #define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
-#define MAX_ALLOW	32	/* ProxyAllow ranges */
+#define MAX_ALLOW	32	/* ProxyAllow, StatusAllow ranges */
 #define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
 #define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
@@ -113,6 +117,9 @@ struct config {
 	int		 cf_worker_timeout;	/* seconds, 0: off */
 	int		 cf_listen_default;	/* no Listen given: 127.0.0.1:9999 */
 	int		 cf_pidfile_default;	/* no PidFile given: pid_default() */
+	struct hostport	 cf_status;		/* StatusListen */
+	int		 cf_has_status;
+	struct allow	 cf_status_allow;	/* StatusAllow */
 };
 
 /* The command line's directives, applied after the file's, on every load. */
@@ -150,13 +157,22 @@ struct sb_slot {
 	volatile int64_t	ss_since;	/* time() the state began */
 	volatile uint64_t	ss_sessions;
 	volatile uint64_t	ss_messages;
-	volatile uint64_t	ss_bytes;	/* bytes in and out */
+	volatile uint64_t	ss_bytes_in;
+	volatile uint64_t	ss_bytes_out;
+	volatile uint64_t	ss_duration_ms;	/* of finished sessions */
+	volatile uint64_t	ss_hist[ST_BUCKETS + 1];
 	char			ss_client[ADDR_STRMAX];
 	volatile int64_t	ss_beat;	/* io_now() of the last heartbeat */
 	volatile int64_t	ss_idle;	/* io_now() a line has been awaited
 						   since, or 0 */
 	atomic_int		ss_ipheld;	/* ss_ipkey counts (limit.c) */
 	unsigned char		ss_ipkey[16];
+};
+
+/* A listener's accept queue, as the master last saw it. */
+struct sb_listen {
+	char			sl_addr[ADDR_STRMAX];
+	volatile int32_t	sl_queue;
 };
 
 struct sb_header {
@@ -175,10 +191,25 @@ struct sb_header {
 	 * worker that takes the last one wakes the master (see pool_burst()).
 	 */
 	atomic_int		sh_idle;
+	volatile int64_t	sh_restarted;	/* time() of the last restart */
+	volatile uint32_t	sh_max_workers;
+	/*
+	 * Odd while the master folds a reaped slot into the totals below:
+	 * a reader that saw it odd, or changed, reads again (sb_snapshot).
+	 */
+	volatile uint32_t	sh_seq;
 	/* Counts of workers that have exited, folded in by the master. */
 	volatile uint64_t	sh_sessions;
 	volatile uint64_t	sh_messages;
-	volatile uint64_t	sh_bytes;
+	volatile uint64_t	sh_bytes_in;
+	volatile uint64_t	sh_bytes_out;
+	volatile uint64_t	sh_duration_ms;
+	volatile uint64_t	sh_hist[ST_BUCKETS + 1];
+	volatile uint64_t	sh_exits[ST_EXIT_MAX];
+	/* Sampled by the master once a second (status_tick()). */
+	volatile int64_t	sh_cpu_ms[4];	/* user, sys, children's */
+	volatile int32_t	sh_nlisten;	/* those the system tells of */
+	struct sb_listen	sh_listen[MAX_LISTEN];
 	atomic_int		sh_iplock;	/* pid holding limit.c's lock, or 0 */
 	/*
 	 * Restarts and log reopens the master has handled, and whether the
@@ -332,8 +363,12 @@ void	 sb_destroy(struct scoreboard *, const char *path);
 void	 sb_set_state(struct sb_slot *, char state);
 void	 sb_wake_on_demand(struct scoreboard *, int fd);
 void	 sb_reap(struct scoreboard *, int slot);
-void	 sb_status(const struct scoreboard *, FILE *);
 void	 sb_counts(const struct scoreboard *, struct sb_counts *);
+void	 sb_exit(struct scoreboard *, int status, int young, int watchdog);
+void	 sb_session_end(struct sb_slot *, const struct session_stats *,
+	    int64_t now_ms);
+void	 sb_snapshot(const struct scoreboard *, struct st_snap *,
+	    struct st_worker *);
 char	*sb_path(const char *pidfile, char *buf, size_t len);
 
 /* master.c */
@@ -446,6 +481,17 @@ int64_t	 reclaim_idle(const struct worker_ctx *, int64_t now);
 int	 priv_resolve(struct config *, char *err, size_t errlen);
 int	 priv_drop(const struct config *, char *err, size_t errlen);
 const char *priv_ignored(const struct config *);
+
+/* statusd.c */
+int	 status_open(const struct config *, char *err, size_t errlen);
+void	 status_spawn(const struct worker_ctx *, int64_t now);
+int	 status_reaped(pid_t, int status, int64_t now);
+void	 status_stop(int restart);
+pid_t	 status_pid(void);
+void	 status_forget(void);
+void	 status_tick(struct scoreboard *, const struct config *,
+	    const int *lfd);
+int64_t	 status_next_event(void);
 
 /* ctl.c */
 int	 pid_lock(const char *path, char *err, size_t errlen);

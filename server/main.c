@@ -24,7 +24,7 @@
 
 #define SYNOPSIS \
 "usage: hellod [-dhtV] [-C 'directive value'] [-f file]\n" \
-"       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status]\n" \
+"       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status|fullstatus]\n" \
 "       [-l addr:port] [-w workers]\n"
 
 /* What the command line asks for, besides its directives. */

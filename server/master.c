@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hellod.h"
@@ -206,15 +207,16 @@ master_listen(const struct config *cf, const struct config *old,
 
 /*
  * Take the inherited sockets, then bind every other Listen address of cf
- * into lfd.  For main(), before the pool exists.  Return 0, or -1 with
- * err.
+ * into lfd, and StatusListen.  For main(), before the pool exists.
+ * Return 0, or -1 with err.
  */
 int
 master_bind(struct config *cf, int *lfd, char *err, size_t errlen)
 {
-	if (inherit_apply(cf, lfd, err, errlen) == -1)
+	if (inherit_apply(cf, lfd, err, errlen) == -1 ||
+	    master_listen(cf, NULL, NULL, lfd, err, errlen) == -1)
 		return -1;
-	return master_listen(cf, NULL, NULL, lfd, err, errlen);
+	return status_open(cf, err, errlen);
 }
 
 static void
@@ -420,6 +422,8 @@ master_restart(struct master *m, int graceful)
 	}
 	if (log_open(&ncf, m->m_detached, err, sizeof(err)) == -1)
 		log_msg(LOG_L_ERR, "keeping the old logs: %s", err);
+	if (status_open(&ncf, err, sizeof(err)) == -1)
+		log_msg(LOG_L_ERR, "StatusListen: %s", err);
 	if (ncf.cf_max_workers * SB_GENERATIONS >
 	    (int)m->m_sb.sb_hdr->sh_nslots) {
 		log_msg(LOG_L_WARN, "MaxRequestWorkers %d is more than this "
@@ -438,6 +442,10 @@ master_restart(struct master *m, int graceful)
 	master_new_lock(m);
 	m->m_wc.wc_generation++;
 	m->m_sb.sb_hdr->sh_generation = m->m_wc.wc_generation;
+	m->m_sb.sb_hdr->sh_restarted = (int64_t)time(NULL);
+	m->m_sb.sb_hdr->sh_max_workers = (uint32_t)ncf.cf_max_workers;
+	/* The status process restarts too, to read the new StatusAllow. */
+	status_stop(1);
 	if (!graceful && ncf.cf_graceful_timeout > 0)
 		deadline = io_deadline((int64_t)ncf.cf_graceful_timeout * 1000);
 	pool_retire_old(m->m_pool, m->m_wc.wc_generation, deadline);
@@ -774,6 +782,7 @@ master_setup(struct master *m, char *err, size_t errlen)
 	if (sb_create(&m->m_sb, nslots, sb_path(m->m_cf->cf_pidfile, path,
 	    sizeof(path)), err, errlen) == -1)
 		return -1;
+	m->m_sb.sb_hdr->sh_max_workers = (uint32_t)m->m_cf->cf_max_workers;
 	if ((m->m_pool = pool_new(nslots)) == NULL) {
 		snprintf(err, errlen, "process table: %s", strerror(errno));
 		return -1;
@@ -851,6 +860,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		t = pool_next_event(m.m_pool);
 		if (t == 0 || t > next_tick)
 			t = next_tick;
+		if (status_next_event() != 0 && status_next_event() < t)
+			t = status_next_event();
 		/*
 		 * A "-d" parent or a service manager waits for the first
 		 * worker of a generation, a graceful stop for the queues to
@@ -888,6 +899,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			master_notify_stopping("stopping");
 			master_close_listeners(&m);
 			pool_stop(m.m_pool, 0, now + STOP_KILL_MS);
+			status_stop(0);
 			m.m_stopping = 2;
 		}
 		if (sig_winch && !m.m_stopping) {
@@ -896,6 +908,7 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			    "sessions");
 			m.m_stop_by = cf->cf_graceful_timeout > 0 ?
 			    now + (int64_t)cf->cf_graceful_timeout * 1000 : 0;
+			status_stop(0);
 			m.m_stopping = 1;
 			/*
 			 * A listener shared with the other master of an
@@ -926,7 +939,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			master_reopen(&m);
 		}
 		master_upgrade(&m);
-		if (m.m_stopping && pool_live(m.m_pool) == 0)
+		if (m.m_stopping && pool_live(m.m_pool) == 0 &&
+		    status_pid() == 0)
 			break;
 		pool_deadlines(m.m_pool, now);
 		pool_fill(m.m_pool, &m.m_wc, now);
@@ -934,7 +948,10 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		if (now >= next_tick ||
 		    (m.m_reclaim_at != 0 && now >= m.m_reclaim_at))
 			m.m_reclaim_at = reclaim_idle(&m.m_wc, now);
+		if (!m.m_stopping)
+			status_spawn(&m.m_wc, now);
 		if (now >= next_tick) {
+			status_tick(&m.m_sb, cf, m.m_lfd);
 			pool_maintain(m.m_pool, &m.m_wc, now);
 			pool_watchdog(m.m_pool, &m.m_wc, now);
 			if (m.m_ready && !m.m_stopping)

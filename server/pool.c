@@ -24,6 +24,7 @@ struct proc {
 	int64_t		 p_deadline;	/* signal it at this time, or 0 */
 	int		 p_retiring;	/* told to finish; no respawn */
 	int		 p_termed;	/* TERM sent; KILL at p_deadline */
+	int		 p_hung;	/* stopped by the watchdog */
 	int		 p_probe;	/* forked during a back-off */
 };
 
@@ -98,6 +99,7 @@ pool_child(struct worker_ctx *wc, int slot)
 
 	for (i = 0; i < wc->wc_nclose; i++)
 		close(wc->wc_close[i]);
+	status_forget();
 	wc->wc_slot = slot;
 	worker_main(wc);
 	/* NOTREACHED */
@@ -186,6 +188,7 @@ pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
 	char how[64];
 	int ready = wc->wc_sb->sb_slot[slot].ss_state != SB_STARTING;
 
+	sb_exit(wc->wc_sb, status, !ready, p->p_hung);
 	pool_status_words(status, how, sizeof(how));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_FATAL) {
 		/* The worker said why; say once what it means. */
@@ -252,8 +255,12 @@ pool_reap(struct pool *pl, struct worker_ctx *wc)
 			if (pl->pl_tab[i].p_pid == pid)
 				break;
 		if (i == pl->pl_nslots) {
-			/* The new master of an upgrade, or a -d leftover. */
-			(void)upgrade_reaped(pid, status);
+			/*
+			 * The status process, the new master of an upgrade,
+			 * or a -d parent's leftover.
+			 */
+			if (!status_reaped(pid, status, now))
+				(void)upgrade_reaped(pid, status);
 			continue;
 		}
 		pool_died(pl, wc, (int)i, status, now);
@@ -630,6 +637,7 @@ pool_watchdog(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		    "none");
 		kill(p->p_pid, SIGTERM);
 		p->p_termed = 1;
+		p->p_hung = 1;
 		p->p_deadline = now + STOP_KILL_MS;
 	}
 }

@@ -10,9 +10,11 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +22,11 @@
 #include <unistd.h>
 
 #include "hellod.h"
+
+static void	sb_copy_slot(const struct sb_slot *, struct st_snap *,
+		    struct st_worker *);
+static void	sb_copy_header(const struct sb_header *, struct st_snap *);
+static void	sb_load(double[3]);
 
 /* The scoreboard file of a pid file: "PIDFILE.scoreboard". */
 char *
@@ -72,6 +79,7 @@ sb_create(struct scoreboard *sb, unsigned nslots, const char *path,
 	sb->sb_hdr->sh_nslots = nslots;
 	sb->sb_hdr->sh_master = getpid();
 	sb->sb_hdr->sh_started = time(NULL);
+	sb->sb_hdr->sh_restarted = sb->sb_hdr->sh_started;
 	for (i = 0; i < nslots; i++)
 		sb->sb_slot[i].ss_state = SB_OPEN;
 	sb->sb_hdr->sh_magic = SB_MAGIC;
@@ -171,26 +179,44 @@ sb_set_state(struct sb_slot *ss, char state)
 
 /*
  * After the master reaped the slot's worker: fold its counts into the
- * totals, then free the slot.
+ * totals, then free the slot.  A reader adds the totals and the live
+ * slots up; one that looked between the fold and the clearing would
+ * count this worker twice, and the next look would see the counters
+ * fall.  So the fold is bracketed by sh_seq, odd meanwhile, and
+ * sb_snapshot() reads again when it saw sh_seq odd or changed.
  */
 void
 sb_reap(struct scoreboard *sb, int slot)
 {
+	struct sb_header *sh = sb->sb_hdr;
 	struct sb_slot *ss = &sb->sb_slot[slot];
+	uint32_t seq = sh->sh_seq;
+	int i;
 
-	sb->sb_hdr->sh_sessions += ss->ss_sessions;
-	sb->sb_hdr->sh_messages += ss->ss_messages;
-	sb->sb_hdr->sh_bytes += ss->ss_bytes;
+	sh->sh_seq = seq + 1;
+	atomic_thread_fence(memory_order_seq_cst);
+	sh->sh_sessions += ss->ss_sessions;
+	sh->sh_messages += ss->ss_messages;
+	sh->sh_bytes_in += ss->ss_bytes_in;
+	sh->sh_bytes_out += ss->ss_bytes_out;
+	sh->sh_duration_ms += ss->ss_duration_ms;
+	for (i = 0; i <= ST_BUCKETS; i++) {
+		sh->sh_hist[i] += ss->ss_hist[i];
+		ss->ss_hist[i] = 0;
+	}
 	/* A worker killed while it waited no longer counts as idle. */
 	if (ss->ss_state == SB_WAITING)
-		atomic_fetch_sub(&sb->sb_hdr->sh_idle, 1);
+		atomic_fetch_sub(&sh->sh_idle, 1);
 	ss->ss_state = SB_OPEN;
 	ss->ss_pid = 0;
-	ss->ss_sessions = ss->ss_messages = ss->ss_bytes = 0;
+	ss->ss_sessions = ss->ss_messages = 0;
+	ss->ss_bytes_in = ss->ss_bytes_out = ss->ss_duration_ms = 0;
 	ss->ss_client[0] = '\0';
 	ss->ss_beat = ss->ss_idle = 0;
 	/* However the worker died, its client counts no more. */
 	atomic_store(&ss->ss_ipheld, 0);
+	atomic_thread_fence(memory_order_seq_cst);
+	sh->sh_seq = seq + 2;
 }
 
 /*
@@ -207,7 +233,7 @@ sb_counts(const struct scoreboard *sb, struct sb_counts *c)
 	memset(c, 0, sizeof(*c));
 	c->c_sessions = sh->sh_sessions;
 	c->c_messages = sh->sh_messages;
-	c->c_bytes = sh->sh_bytes;
+	c->c_bytes = sh->sh_bytes_in + sh->sh_bytes_out;
 	for (i = 0; i < sh->sh_nslots; i++) {
 		const struct sb_slot *ss = &sb->sb_slot[i];
 
@@ -216,7 +242,7 @@ sb_counts(const struct scoreboard *sb, struct sb_counts *c)
 			continue;
 		c->c_sessions += ss->ss_sessions;
 		c->c_messages += ss->ss_messages;
-		c->c_bytes += ss->ss_bytes;
+		c->c_bytes += ss->ss_bytes_in + ss->ss_bytes_out;
 		if (state == SB_WAITING)
 			c->c_idle++;
 		else if (state != SB_STARTING)
@@ -225,43 +251,155 @@ sb_counts(const struct scoreboard *sb, struct sb_counts *c)
 }
 
 /*
- * Print the table in the form of Apache mod_status "?auto", which
- * monitoring tools already parse.  Total Accesses counts sessions.
+ * A session ended (its worker writes this, into its own slot): add its
+ * bytes, and its duration to the total and to the histogram.
  */
 void
-sb_status(const struct scoreboard *sb, FILE *fp)
+sb_session_end(struct sb_slot *ss, const struct session_stats *st,
+    int64_t now_ms)
+{
+	int64_t ms = now_ms - st->st_start_ms;
+
+	if (ms < 0)
+		ms = 0;
+	ss->ss_bytes_in += st->st_in;
+	ss->ss_bytes_out += st->st_out;
+	ss->ss_duration_ms += (uint64_t)ms;
+	ss->ss_hist[st_bucket(ms)]++;
+}
+
+/*
+ * Count a reaped worker's end by its reason: killed by the master's
+ * watchdog, exit 0 (retired, stopped, MaxConnectionsPerChild), dead
+ * right after starting (young), killed by a signal, or another exit.
+ */
+void
+sb_exit(struct scoreboard *sb, int status, int young, int watchdog)
+{
+	enum st_exit why;
+
+	if (watchdog)
+		why = ST_EXIT_WATCHDOG;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		why = ST_EXIT_NORMAL;
+	else if (young)
+		why = ST_EXIT_CRASH_START;
+	else if (WIFSIGNALED(status))
+		why = ST_EXIT_SIGNAL;
+	else
+		why = ST_EXIT_ERROR;
+	sb->sb_hdr->sh_exits[why]++;
+}
+
+/* Copy one slot out and add it to the totals. */
+static void
+sb_copy_slot(const struct sb_slot *ss, struct st_snap *sn,
+    struct st_worker *w)
+{
+	int i;
+
+	w->sw_pid = ss->ss_pid;
+	w->sw_generation = ss->ss_generation;
+	w->sw_state = ss->ss_state;
+	w->sw_since = ss->ss_since;
+	w->sw_sessions = ss->ss_sessions;
+	w->sw_messages = ss->ss_messages;
+	w->sw_bytes = ss->ss_bytes_in + ss->ss_bytes_out;
+	memcpy(w->sw_client, ss->ss_client, sizeof(w->sw_client));
+	w->sw_client[sizeof(w->sw_client) - 1] = '\0';
+	sn->sn_sessions += w->sw_sessions;
+	sn->sn_messages += w->sw_messages;
+	sn->sn_bytes_in += ss->ss_bytes_in;
+	sn->sn_bytes_out += ss->ss_bytes_out;
+	sn->sn_duration_ms += ss->ss_duration_ms;
+	for (i = 0; i <= ST_BUCKETS; i++)
+		sn->sn_hist[i] += ss->ss_hist[i];
+}
+
+/* The header's part of a snapshot: totals so far, the master's figures. */
+static void
+sb_copy_header(const struct sb_header *sh, struct st_snap *sn)
+{
+	int i, n;
+
+	sn->sn_started = sh->sh_started;
+	sn->sn_restarted = sh->sh_restarted;
+	sn->sn_master = sh->sh_master;
+	sn->sn_generation = sh->sh_generation;
+	sn->sn_max_workers = sh->sh_max_workers;
+	sn->sn_fixed = sh->sh_fixed;
+	sn->sn_pool_size = sh->sh_pool_size;
+	sn->sn_min_spare = sh->sh_min_spare;
+	sn->sn_max_spare = sh->sh_max_spare;
+	sn->sn_sessions = sh->sh_sessions;
+	sn->sn_messages = sh->sh_messages;
+	sn->sn_bytes_in = sh->sh_bytes_in;
+	sn->sn_bytes_out = sh->sh_bytes_out;
+	sn->sn_duration_ms = sh->sh_duration_ms;
+	for (i = 0; i <= ST_BUCKETS; i++)
+		sn->sn_hist[i] = sh->sh_hist[i];
+	for (i = 0; i < ST_EXIT_MAX; i++)
+		sn->sn_exits[i] = sh->sh_exits[i];
+	for (i = 0; i < 4; i++)
+		sn->sn_cpu[i] = (double)sh->sh_cpu_ms[i] / 1000;
+	n = sh->sh_nlisten;
+	sn->sn_nlisten = n < 0 || n > MAX_LISTEN ? 0 : n;
+	for (i = 0; i < sn->sn_nlisten; i++) {
+		memcpy(sn->sn_listen[i].sl_addr, sh->sh_listen[i].sl_addr,
+		    sizeof(sn->sn_listen[i].sl_addr));
+		sn->sn_listen[i].sl_addr[ADDR_STRMAX - 1] = '\0';
+		sn->sn_listen[i].sl_queue = sh->sh_listen[i].sl_queue;
+	}
+}
+
+/* The load averages from /proc/loadavg, or -1 where there is none. */
+static void
+sb_load(double load[3])
+{
+	FILE *fp;
+
+	load[0] = load[1] = load[2] = -1;
+	if ((fp = fopen("/proc/loadavg", "re")) == NULL)
+		return;
+	if (fscanf(fp, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+		load[0] = load[1] = load[2] = -1;
+	fclose(fp);
+}
+
+/*
+ * Copy the scoreboard into sn, with the slots into w (room for
+ * sh_nslots), for the status texts.  The copy is consistent with
+ * respect to the master's folds (see sb_reap): counters read from
+ * successive snapshots never go backwards.  Only a master killed in the
+ * middle of a fold could keep sh_seq odd; after many tries the copy is
+ * taken as it is rather than wait forever.
+ */
+void
+sb_snapshot(const struct scoreboard *sb, struct st_snap *sn,
+    struct st_worker *w)
 {
 	const struct sb_header *sh = sb->sb_hdr;
-	struct sb_counts c;
-	unsigned i, last = 0;
+	uint32_t seq, i;
+	int tries;
 
-	sb_counts(sb, &c);
-	for (i = 0; i < sh->sh_nslots; i++)
-		if (sb->sb_slot[i].ss_state != SB_OPEN)
-			last = i + 1;
-	fprintf(fp, "ServerVersion: %s\n", SERVER_NAME);
-	fprintf(fp, "ServerMPM: prefork\n");
-	fprintf(fp, "ServerPid: %ld\n", (long)sh->sh_master);
-	fprintf(fp, "Generation: %lu\n", (unsigned long)sh->sh_generation);
-	fprintf(fp, "Uptime: %lld\n", (long long)(time(NULL) - sh->sh_started));
-	fprintf(fp, "Total Accesses: %llu\n", (unsigned long long)c.c_sessions);
-	fprintf(fp, "Total Messages: %llu\n", (unsigned long long)c.c_messages);
-	fprintf(fp, "Total kBytes: %llu\n",
-	    (unsigned long long)(c.c_bytes / 1024));
-	/*
-	 * hellod's own: the pool as TTIN and TTOU left it.  Scoreboard
-	 * stays last, where scripts written for Apache 2.2 look for it.
-	 */
-	if (sh->sh_fixed)
-		fprintf(fp, "PoolWorkers: %d\n", sh->sh_pool_size);
-	else
-		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
-		    sh->sh_min_spare, sh->sh_max_spare);
-	fprintf(fp, "BusyWorkers: %u\n", c.c_busy);
-	fprintf(fp, "IdleWorkers: %u\n", c.c_idle);
-	fprintf(fp, "Scoreboard: ");
-	/* Open slots past the last used one say nothing; leave them out. */
-	for (i = 0; i < last; i++)
-		fputc(sb->sb_slot[i].ss_state, fp);
-	fputc('\n', fp);
+	for (tries = 0; tries < 1000; tries++) {
+		seq = sh->sh_seq;
+		atomic_thread_fence(memory_order_seq_cst);
+		memset(sn, 0, sizeof(*sn));
+		sb_copy_header(sh, sn);
+		for (i = 0; i < sh->sh_nslots; i++)
+			sb_copy_slot(&sb->sb_slot[i], sn, &w[i]);
+		atomic_thread_fence(memory_order_seq_cst);
+		if ((seq & 1) == 0 && sh->sh_seq == seq)
+			break;
+		(void)poll(NULL, 0, 1);
+	}
+	sn->sn_nslots = sh->sh_nslots;
+	sn->sn_slot = w;
+	sn->sn_now = time(NULL);
+	if (gethostname(sn->sn_host, sizeof(sn->sn_host) - 1) == -1)
+		snprintf(sn->sn_host, sizeof(sn->sn_host), "localhost");
+	snprintf(sn->sn_version, sizeof(sn->sn_version), "%s", SERVER_NAME);
+	snprintf(sn->sn_built, sizeof(sn->sn_built), "%s", BUILT);
+	sb_load(sn->sn_load);
 }

@@ -74,7 +74,6 @@ struct st_worker {
 struct st_listen {
 	char		 sl_addr[ADDR_STRMAX];
 	long		 sl_queue;	/* connections waiting for accept() */
-	long		 sl_backlog;	/* the queue's limit */
 };
 
 struct st_snap {
@@ -87,6 +86,10 @@ struct st_snap {
 	pid_t		 sn_master;
 	uint32_t	 sn_generation;
 	unsigned	 sn_max_workers;
+	int		 sn_fixed;		/* -w: a fixed pool */
+	int		 sn_pool_size;		/* its size, as TTIN/TTOU left it */
+	int		 sn_min_spare;		/* or the spare bounds */
+	int		 sn_max_spare;
 	uint64_t	 sn_sessions;		/* started */
 	uint64_t	 sn_messages;
 	uint64_t	 sn_bytes_in;

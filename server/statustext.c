@@ -34,7 +34,7 @@ struct st_counts {
 static void	st_count(const struct st_snap *, struct st_counts *);
 static void	st_time(FILE *, int64_t);
 static void	st_uptime(FILE *, int64_t);
-static int	st_shown(const struct st_snap *, unsigned);
+static unsigned	st_width(const struct st_snap *);
 static void	st_scoreboard(const struct st_snap *, FILE *, int);
 static void	st_rates(const struct st_snap *, FILE *);
 static void	st_worker_line(const struct st_snap *, unsigned, FILE *);
@@ -124,24 +124,29 @@ st_uptime(FILE *fp, int64_t secs)
 
 /*
  * The scoreboard is as wide as the pool can grow: every slot below
- * MaxRequestWorkers, open or not.  Slots above it only hold workers
- * while a restart overlaps two generations; like Apache, show those
- * only while they are in use.
+ * MaxRequestWorkers, open or not.  Slots above it hold workers only
+ * while a restart overlaps generations; then the line grows to the last
+ * one in use, '.' for the open ones between, so that a letter's place
+ * is always its slot (Apache leaves such open slots out instead, and
+ * the places shift).
  */
-static int
-st_shown(const struct st_snap *sn, unsigned i)
+static unsigned
+st_width(const struct st_snap *sn)
 {
-	return i < sn->sn_max_workers || sn->sn_slot[i].sw_state != '.';
+	unsigned i, w = sn->sn_max_workers;
+
+	for (i = w; i < sn->sn_nslots; i++)
+		if (sn->sn_slot[i].sw_state != '.')
+			w = i + 1;
+	return w < sn->sn_nslots ? w : sn->sn_nslots;
 }
 
 static void
 st_scoreboard(const struct st_snap *sn, FILE *fp, int wrap)
 {
-	unsigned i, n = 0;
+	unsigned i, n = 0, width = st_width(sn);
 
-	for (i = 0; i < sn->sn_nslots; i++) {
-		if (!st_shown(sn, i))
-			continue;
+	for (i = 0; i < width; i++) {
 		fputc(sn->sn_slot[i].sw_state, fp);
 		if (wrap && ++n % SB_COLUMNS == 0)
 			fputc('\n', fp);
@@ -153,9 +158,9 @@ st_scoreboard(const struct st_snap *sn, FILE *fp, int wrap)
 /*
  * Apache mod_status "?auto", field for field in Apache 2.4's order and
  * spelling.  An access is a session; kBytes count what sessions
- * received and sent; durations are of finished sessions, in ms.  The
- * lines after Scoreboard are hellod's own, where Apache's modules add
- * theirs.
+ * received and sent; durations are of finished sessions, in ms.
+ * hellod's own lines come just before the worker counts, so that
+ * Scoreboard stays last, where scripts written for Apache 2.2 look.
  */
 void
 st_auto(const struct st_snap *sn, FILE *fp)
@@ -192,11 +197,17 @@ st_auto(const struct st_snap *sn, FILE *fp)
 		fprintf(fp, "CPULoad: %g\n", cpu / (double)up * 100.);
 	fprintf(fp, "Uptime: %lld\n", (long long)up);
 	st_rates(sn, fp);
+	fprintf(fp, "ServerPid: %ld\nTotal Messages: %llu\n",
+	    (long)sn->sn_master, (unsigned long long)sn->sn_messages);
+	/* The pool as TTIN and TTOU left it. */
+	if (sn->sn_fixed)
+		fprintf(fp, "PoolWorkers: %d\n", sn->sn_pool_size);
+	else
+		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
+		    sn->sn_min_spare, sn->sn_max_spare);
 	fprintf(fp, "BusyWorkers: %u\nGracefulWorkers: %u\nIdleWorkers: %u\n"
 	    "Scoreboard: ", c.busy, c.graceful, c.idle);
 	st_scoreboard(sn, fp, 0);
-	fprintf(fp, "ServerPid: %ld\nTotal Messages: %llu\n",
-	    (long)sn->sn_master, (unsigned long long)sn->sn_messages);
 }
 
 /* ReqPerSec, BytesPerSec, BytesPerReq, DurationPerReq, when defined. */
@@ -322,12 +333,6 @@ st_listen_queue(const struct st_snap *sn, FILE *fp)
 	for (i = 0; i < sn->sn_nlisten; i++)
 		fprintf(fp, "hellod_listen_queue{listen=\"%s\"} %ld\n",
 		    sn->sn_listen[i].sl_addr, sn->sn_listen[i].sl_queue);
-	fputs("# HELP hellod_listen_queue_limit The accept queue's limit "
-	    "(ListenBacklog as the system applies it).\n"
-	    "# TYPE hellod_listen_queue_limit gauge\n", fp);
-	for (i = 0; i < sn->sn_nlisten; i++)
-		fprintf(fp, "hellod_listen_queue_limit{listen=\"%s\"} %ld\n",
-		    sn->sn_listen[i].sl_addr, sn->sn_listen[i].sl_backlog);
 }
 
 /* Prometheus text exposition format 0.0.4. */

@@ -122,7 +122,7 @@ worker_serve(struct worker *w, struct conn *c)
 		log_msg(LOG_L_INFO, "connection from %s closed (%s)",
 		    st.st_client, log_end_word(st.st_end));
 	log_access(&st);
-	ss->ss_bytes += st.st_in + st.st_out;
+	sb_session_end(ss, &st, io_now());
 	sb_set_state(ss, SB_WAITING);
 }
 

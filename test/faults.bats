@@ -143,13 +143,13 @@ scoreboard_is() { status | grep -qx "Scoreboard: $1"; }
 	kill -USR1 "$HELLOD_PID"
 	wait_until 5 log_has "$HELLOD_ERR" 'graceful restart postponed: .*\(0 free, 1 needed\); the current one serves on$'
 	run -0 status
-	assert_line 'Generation: 3'
+	assert_line 'ParentServerMPMGeneration: 3'
 	assert_line 'Scoreboard: GGGR'
 	# Once the old sessions end, the restart happens.
 	release_holders
 	wait_until 5 one_idle_worker
 	run -0 status
-	assert_line 'Generation: 4'
+	assert_line 'ParentServerMPMGeneration: 4'
 	run -0 talk "$PORT" <<<$'after\nexit'
 	assert_output $'welcome!\nhello, after!'
 }

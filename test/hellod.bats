@@ -420,7 +420,7 @@ stop_with() {
 usage_error() {
 	assert_equal "$stderr" "$1
 usage: hellod [-dhtV] [-C 'directive value'] [-f file]
-       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status]
+       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status|fullstatus]
        [-l addr:port] [-w workers]
 Try 'hellod -h' for more information."
 }

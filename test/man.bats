@@ -121,7 +121,7 @@ directives() {
 }
 
 @test "every -k word of hellod is described in hellod.8" {
-	for w in start stop restart graceful graceful-stop status; do
+	for w in start stop restart graceful graceful-stop status fullstatus; do
 		grep -q "^\.It Cm $w$" "$TOP/man/hellod.8" ||
 		    fail "hellod.8 has no .It Cm $w"
 	done

@@ -175,7 +175,8 @@ status_says() {
 	assert_line 'IdleWorkers: 2'
 	assert_line "Total Accesses: $((base + 5))"
 	assert_line --regexp '^Scoreboard: [_SRWG.]{4}$'
-	local sb=${lines[-1]#Scoreboard: }
+	local sb
+	sb=$(sed -n 's/^Scoreboard: //p' <<<"$output")
 	local busy=${sb//[_.]/}
 	[ "${#busy}" -eq 2 ]
 	hold_release

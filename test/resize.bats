@@ -84,7 +84,7 @@ workers_are() { [ "$(worker_count "$HELLOD_PID")" -eq "$1" ]; }
 	status_has 'MinSpareServers: 3'
 	status_has 'MaxSpareServers: 4'
 	# the once-a-second look forks the third idle worker
-	wait_until 10 status_has 'Scoreboard: ___'
+	wait_until 10 status_has 'Scoreboard: ___..'
 	signal_logged TTIN 'master: TTIN: MinSpareServers 4, MaxSpareServers 5$'
 	signal_logged TTIN '\[warn\] .*master: TTIN ignored: MinSpareServers 4, MaxSpareServers 5 are at their most \(MaxRequestWorkers\)$'
 	signal_logged TTOU 'master: TTOU: MinSpareServers 3, MaxSpareServers 4$'

@@ -9,14 +9,24 @@
  *	too, and a difference is an error (exit 1).
  *   status_test text auto|full|metrics
  *	print one text of a fixed snapshot (run it with TZ=UTC).
+ *   status_test race N
+ *	a child plays the master N times: a worker in slot 0 serves a
+ *	session, then is reaped (sb_reap folds its count into the totals).
+ *	Meanwhile the parent takes snapshots and checks that the session
+ *	count never goes backwards and never passes N.  Print "ok" and the
+ *	number of snapshots, or where the count fell.
  */
+#include <sys/wait.h>
+
 #define _POSIX_C_SOURCE 200809L
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "hellod.h"
 #include "status.h"
 
 #define INMAX	(64 * 1024)
@@ -26,6 +36,7 @@ static char in[INMAX];
 static int	do_req(int, char **);
 static int	do_text(const char *);
 static void	print_req(int, const struct rq_request *);
+static int	do_race(long);
 
 static void
 print_req(int r, const struct rq_request *rq)
@@ -89,6 +100,8 @@ do_text(const char *which)
 	sn.sn_master = 4242;
 	sn.sn_generation = 2;
 	sn.sn_max_workers = 4;
+	sn.sn_min_spare = 1;
+	sn.sn_max_spare = 3;
 	sn.sn_sessions = 1000;
 	sn.sn_messages = 5000;
 	sn.sn_bytes_in = 40000;
@@ -110,7 +123,6 @@ do_text(const char *which)
 	snprintf(sn.sn_listen[0].sl_addr, sizeof(sn.sn_listen[0].sl_addr),
 	    "127.0.0.1:9999");
 	sn.sn_listen[0].sl_queue = 3;
-	sn.sn_listen[0].sl_backlog = 511;
 	sn.sn_nslots = 6;
 	sn.sn_slot = w;
 	w[0] = (struct st_worker){ 101, 2, '_', sn.sn_now - 5, 10, 50, 900, "" };
@@ -133,6 +145,48 @@ do_text(const char *which)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+static int
+do_race(long n)
+{
+	static struct st_worker w[4];
+	struct scoreboard sb;
+	struct st_snap sn;
+	uint64_t last = 0;
+	long snaps = 0, i;
+	char err[256];
+	int status;
+	pid_t pid;
+
+	if (sb_create(&sb, 4, NULL, err, sizeof(err)) == -1) {
+		fprintf(stderr, "status_test: %s\n", err);
+		return 2;
+	}
+	if ((pid = fork()) == 0) {
+		for (i = 0; i < n; i++) {
+			sb.sb_slot[0].ss_state = SB_WAITING;
+			sb.sb_slot[0].ss_sessions = 1;
+			sb_reap(&sb, 0);
+		}
+		_exit(0);
+	}
+	do {
+		sb_snapshot(&sb, &sn, w);
+		snaps++;
+		if (sn.sn_sessions < last || sn.sn_sessions > (uint64_t)n) {
+			printf("count went from %llu to %llu\n",
+			    (unsigned long long)last,
+			    (unsigned long long)sn.sn_sessions);
+			kill(pid, SIGKILL);
+			return 1;
+		}
+		last = sn.sn_sessions;
+	} while (waitpid(pid, &status, WNOHANG) == 0);
+	sb_snapshot(&sb, &sn, w);
+	printf("ok %llu after %ld snapshots\n",
+	    (unsigned long long)sn.sn_sessions, snaps);
+	return sn.sn_sessions == (uint64_t)n ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +194,8 @@ main(int argc, char **argv)
 		return do_req(argc - 2, argv + 2);
 	if (argc == 3 && strcmp(argv[1], "text") == 0)
 		return do_text(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "race") == 0)
+		return do_race(atol(argv[2]));
 	fprintf(stderr, "usage: status_test req [-s N] | text auto|full|metrics\n");
 	return 2;
 }

@@ -136,12 +136,14 @@ ReqPerSec: 0.0111036
 BytesPerSec: 1.34167
 BytesPerReq: 120.832
 DurationPerReq: 123.456
+ServerPid: 4242
+Total Messages: 5000
+MinSpareServers: 1
+MaxSpareServers: 3
 BusyWorkers: 2
 GracefulWorkers: 1
 IdleWorkers: 1
-Scoreboard: _W.RG
-ServerPid: 4242
-Total Messages: 5000"
+Scoreboard: _W.RG"
 }
 
 @test "text: the full page has one line per worker" {
