@@ -15,13 +15,13 @@
 #include "num.h"
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL,
-	T_ACCEPT, T_ONOFF, T_ALLOW, T_ADDR };
+	T_ACCEPT, T_ONOFF, T_ALLOW, T_ALLOWS, T_ADDR };
 
 /*
  * One directive.  Each takes one value: one word, or one double-quoted
  * string that may hold blanks (see cf_value()); a list is one line per
- * item, as Listen is, except that ProxyAllow and StatusAllow also take
- * several ranges on one line, as Apache's "Require ip" does.
+ * item, as Listen is, except that StatusAllow also takes several ranges
+ * on one line, as Apache's "Require ip" does.
  */
 struct directive {
 	const char	*d_name;
@@ -57,7 +57,7 @@ static const struct directive directives[] = {
 	{ "ProxyAllow",			T_ALLOW, OFF(cf_proxy_allow), 0, 0, 0 },
 	{ "ProxyProtocol",		T_ONOFF, OFF(cf_proxy), 0, 0, 0 },
 	{ "ReplyDelay",			T_INT, OFF(cf_reply_delay), 0, 3600000, 0 },
-	{ "StatusAllow",		T_ALLOW, OFF(cf_status_allow), 0, 0, 0 },
+	{ "StatusAllow",		T_ALLOWS, OFF(cf_status_allow), 0, 0, 0 },
 	{ "StatusListen",		T_ADDR, OFF(cf_status), 0, 0, 0 },
 	{ "StartServers",		T_INT, OFF(cf_start_servers), 1, 20000, 0 },
 	{ "Timeout",			T_INT, OFF(cf_timeout), 1, 86400, 0 },
@@ -218,6 +218,7 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 		*(int *)(void *)field = strcasecmp(value, "on") == 0;
 		return 0;
 	case T_ALLOW:
+	case T_ALLOWS:
 		return cf_allow((struct allow *)(void *)field, d->d_name, value,
 		    err, errlen);
 	}
@@ -237,9 +238,9 @@ cf_find(const char *name)
 }
 
 /*
- * Add the address ranges of value to al: one, or several separated by
- * blanks, as Apache's "Require ip" takes them.  Return 0, or -1 with a
- * reason naming the directive in err.
+ * Add the address ranges of value to al: one (ProxyAllow), or several
+ * separated by blanks (StatusAllow, as Apache's "Require ip" takes
+ * them).  Return 0, or -1 with a reason naming the directive in err.
  */
 static int
 cf_allow(struct allow *al, const char *name, const char *value, char *err,
@@ -325,7 +326,7 @@ cf_value(const struct directive *d, const char *v, char *buf, size_t len,
 	const char *e, *rest, *typed = v;
 	size_t n;
 
-	if (d->d_type == T_ALLOW) {
+	if (d->d_type == T_ALLOWS) {
 		/* A list of address ranges: every word up to a comment. */
 		for (e = v; *e != '\0' && !(*e == '#' && e > v &&
 		    isspace((unsigned char)e[-1])); e++)

@@ -758,6 +758,8 @@ master_reopen(struct master *m)
 	m->m_sb.sb_hdr->sh_reopen_failed = reopen_master() == -1;
 	m->m_sb.sb_hdr->sh_reopens++;
 	pool_signal(m->m_pool, SIGURG);
+	/* A new status process starts with the reopened logs. */
+	status_stop(1);
 }
 
 static int

@@ -185,9 +185,14 @@ status_reaped(pid_t pid, int status, int64_t now)
 	} else
 		sp.sp_backoff = 0;
 	sp.sp_next = now + sp.sp_backoff;
-	log_msg(LOG_L_ERR, "status process (pid %ld) %s %s; restarting it%s",
-	    (long)pid, WIFSIGNALED(status) ? "killed by signal" : "exited",
-	    "unexpectedly", sp.sp_backoff > 0 ? " after a pause" : "");
+	if (WIFSIGNALED(status))
+		log_msg(LOG_L_ERR, "status process (pid %ld) killed by signal "
+		    "%d; restarting it%s", (long)pid, WTERMSIG(status),
+		    sp.sp_backoff > 0 ? " after a pause" : "");
+	else
+		log_msg(LOG_L_ERR, "status process (pid %ld) exited %d; "
+		    "restarting it%s", (long)pid, WEXITSTATUS(status),
+		    sp.sp_backoff > 0 ? " after a pause" : "");
 	return 1;
 }
 

@@ -26,6 +26,7 @@ tour() {
 	run -0 tour
 	assert_output "server/hellod -d -w 2
 server/hellod -k status
+server/hellod -k fullstatus
 server/hellod -k graceful
 server/hellod -k reopen
 server/hellod -k stop"
@@ -33,7 +34,8 @@ server/hellod -k stop"
 	local cmd
 	while read -r cmd; do
 		run -0 eval "$cmd -l 127.0.0.1:$PORT" 3>&-
-		[[ "$cmd" != *status* ]] || assert_line 'ServerMPM: prefork'
+		[[ "$cmd" != *-k\ status ]] || assert_line 'ServerMPM: prefork'
+		[[ "$cmd" != *fullstatus ]] || assert_line 'Server MPM: prefork'
 	done <<<"$output"
 	run -0 port_closed "$PORT"
 }

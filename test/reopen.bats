@@ -45,7 +45,7 @@ all_write_to() {
 	# The same workers, the same generation: nothing restarted.
 	[ "$(children "$HELLOD_PID" | sort)" = "$kids" ]
 	run -0 k status
-	assert_line 'Generation: 0'
+	assert_line 'ParentServerMPMGeneration: 0'
 	run -0 grep -c 'logs reopened$' "$ELOG"
 	run -1 grep -q 'logs reopened' "$ELOG.1"
 	run -0 talk "$PORT" <<<$'michael\nexit'

@@ -61,10 +61,11 @@ keys() {
 	sed -n '2,$s/^\([^:]*\):.*/\1/p'
 }
 
-# status_pid: the status process, from the master's log.
+# status_pid: the status process, from the master's log ($STATUS_LOG,
+# by default its stderr).
 status_pid() {
 	sed -n 's/.*status listener on .* (pid \([0-9]*\))$/\1/p' \
-	    "$HELLOD_ERR" | tail -n 1
+	    "${STATUS_LOG:-$HELLOD_ERR}" 2>/dev/null | tail -n 1
 }
 
 AUTO_KEYS='ServerVersion
@@ -317,6 +318,20 @@ Scoreboard'
 	assert_line 'ParentServerConfigGeneration: 2'
 }
 
+@test "-k reopen: the status process logs to the new ErrorLog" {
+	local log="$BATS_TEST_TMPDIR/error.log"
+	STATUS_LOG=$log
+	start_status -w 1 -C "ErrorLog $log" -C 'LogLevel info'
+	get /metrics >/dev/null
+	wait_until 5 grep -q 'status: 127.0.0.1:[0-9]* "GET /metrics HTTP/1.1" 200$' "$log"
+	mv "$log" "$log.1"
+	run -0 hellod -k reopen -C "PidFile $PIDF"
+	wait_until 5 test -e "$log"
+	wait_until 5 auto_says 'ServerMPM: prefork'
+	get /metrics >/dev/null
+	wait_until 5 grep -q 'status: 127.0.0.1:[0-9]* "GET /metrics HTTP/1.1" 200$' "$log"
+}
+
 @test "stop closes the status listener" {
 	start_status -w 1
 	stop_hellod
@@ -329,6 +344,8 @@ Scoreboard'
 	run -1 --separate-stderr hellod -t -C 'StatusAllow 10.0.0.0/8 300.1.1.1/8'
 	assert_equal "${stderr%%$'\n'*}" "hellod: -C 'StatusAllow 10.0.0.0/8 300.1.1.1/8': StatusAllow: bad address range \"300.1.1.1/8\": expected an IPv4 or IPv6 address, optionally with /bits"
 	run -0 hellod -t -C 'StatusListen none'
+	# Several ranges on a line, or one a line.
+	run -0 hellod -t -C 'StatusAllow 10.0.0.0/8 ::1' -C 'StatusAllow 192.0.2.1'
 }
 
 @test "a StatusListen port in use: hellod does not start" {
