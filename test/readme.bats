@@ -28,6 +28,7 @@ tour() {
 server/hellod -k status
 server/hellod -k fullstatus
 server/hellod -k graceful
+server/hellod -k upgrade
 server/hellod -k reopen
 server/hellod -k stop"
 	PORT=$(free_port)

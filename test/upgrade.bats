@@ -118,6 +118,23 @@ status_pid() {
 	assert_output $'welcome!\nhello, after!'
 }
 
+@test "TERM to the old master during an upgrade: it exits 0, the new one serves on with the PidFile" {
+	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	local old=$HELLOD_PID new
+	kill -USR2 "$old"
+	wait_until 10 new_serves
+	new=$(holder "$PIDF")
+	kill -TERM "$old"
+	wait_exit
+	[ ! -e "$PIDF.oldbin" ]
+	[ "$(holder "$PIDF")" = "$new" ]
+	run -0 talk "$PORT" --half-close <<<'term'
+	assert_output $'welcome!\nhello, term!'
+	# the new master, its old one gone, may be upgraded in turn
+	run -0 up
+	wait_until 10 pid_gone "$new"
+}
+
 @test "-k upgrade under load: no session refused, reset or unanswered; long old sessions finish" {
 	WORKERS=4 start_hellod -w 4 -C "PidFile $PIDF"
 	local old=$HELLOD_PID
