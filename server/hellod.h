@@ -406,7 +406,6 @@ void	 reopen_worker(void);
 
 /* upgrade.c */
 int	 upgrade_init(int argc, char *const *argv);
-int	 upgrade_is_new(void);
 int	 upgrade_pending(void);
 int	 upgrade_shared(void);
 int	 upgrade_waiting(void);

@@ -12,12 +12,10 @@
  * the old master still serves, it renames PidFile.oldbin back and goes
  * on as before (the rollback).
  */
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -27,7 +25,6 @@
 #include <unistd.h>
 
 #include "hellod.h"
-#include "io.h"
 
 #define UPGRADE_ENV	"HELLOD_UPGRADE"	/* the old master's pid */
 #define UPGRADE_EXEC_FAILED	127	/* the child could not exec, as sh(1) */
@@ -45,6 +42,7 @@ static int	 up_status;
 static char	 up_pidfile[MAX_PATH];	/* old master: PidFile, to go back */
 
 static int	upgrade_resolve(const char *, const char *);
+static int	upgrade_is_new(void);
 static const char *upgrade_refused(const struct config *, char *, size_t);
 static int	upgrade_rename(const char *, const char *);
 static void	upgrade_exec(const int *, int, int) __attribute__((__noreturn__));
@@ -120,7 +118,7 @@ upgrade_resolve(const char *argv0, const char *cwd)
 }
 
 /* True in a new master whose old master still runs (our parent). */
-int
+static int
 upgrade_is_new(void)
 {
 	return up_old != 0 && getppid() == up_old;
@@ -186,7 +184,8 @@ upgrade_refused(const struct config *cf, char *buf, size_t len)
 
 /*
  * Rename from to to, and their scoreboards (from.scoreboard) the same
- * way.  Return 0, or -1 with err.
+ * way; the pid file's lock stays with its file.  Return 0, or -1 with
+ * errno (logged).
  */
 static int
 upgrade_rename(const char *from, const char *to)
@@ -244,8 +243,14 @@ upgrade_start(struct config *cf, const int *lfd, int nlfd,
 	up_pidfile[0] = '\0';
 	if (cf->cf_pidfile[0] != '\0') {
 		if ((size_t)snprintf(oldbin, sizeof(oldbin), "%s.oldbin",
-		    cf->cf_pidfile) >= sizeof(oldbin) ||
-		    upgrade_rename(cf->cf_pidfile, oldbin) == -1) {
+		    cf->cf_pidfile) >= sizeof(oldbin)) {
+			log_msg(LOG_L_WARN, "USR2 ignored: PidFile %s: name too "
+			    "long for .oldbin", cf->cf_pidfile);
+			upgrade_failed(sb, "USR2 ignored: PidFile %s: name too "
+			    "long for .oldbin", cf->cf_pidfile);
+			return;
+		}
+		if (upgrade_rename(cf->cf_pidfile, oldbin) == -1) {
 			upgrade_failed(sb, "upgrade failed: cannot rename "
 			    "PidFile %s: %s", cf->cf_pidfile, strerror(errno));
 			return;
