@@ -299,6 +299,13 @@ status_pid() {
 	run -0 talk "$PORT" --half-close <<<'daemon'
 	assert_output $'welcome!\nhello, daemon!'
 	log_has h.log "\\[pid $new\\] master: upgrade: serving"
+	# a detached master's stderr is /dev/null: the new master's startup
+	# error goes to the ErrorLog file
+	printf 'Bogus 1\n' >>h.conf
+	run -5 hellod -k upgrade -C "PidFile $PIDF"
+	log_has h.log '^hellod: .*h\.conf:4: unknown directive "Bogus"$'
+	log_has h.log "\\[pid $new\\] master: upgrade failed: .* exited 1 before it served; rolled back"
+	sed -i '$d' h.conf
 	run -0 hellod -k stop -f h.conf
 }
 
