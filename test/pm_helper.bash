@@ -79,6 +79,18 @@ count_in() {
 	grep -c -E -- "$2" "$1" || true
 }
 
+# count_is FILE REGEX OP N: the number of lines of FILE matching REGEX
+# compares to N by OP (-eq, -ge ...).  For wait_until, which runs its
+# words again each time: a "$(...)" in them would be expanded only once.
+count_is() {
+	[ "$(count_in "$1" "$2")" "$3" "$4" ]
+}
+
+# workers_are N: the master $HELLOD_PID has N children.
+workers_are() {
+	[ "$(worker_count "$HELLOD_PID")" -eq "$1" ]
+}
+
 # log_has FILE REGEX: FILE has a line matching REGEX.
 log_has() {
 	grep -q -E -- "$2" "$1"

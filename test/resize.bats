@@ -31,8 +31,6 @@ signal_logged() {
 # logged_more REGEX N: more than N lines of the log match REGEX.
 logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 
-# workers_are N: the master has N workers (children).
-workers_are() { [ "$(worker_count "$HELLOD_PID")" -eq "$1" ]; }
 
 @test "TTIN and TTOU: a fixed pool gets a worker more or fewer, never fewer than 1" {
 	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"

@@ -55,7 +55,7 @@ wait_exit() {
 	idle=$(grep -vx "$held" <<<"$old")
 	[ -n "$idle" ]
 	wait_until 10 pid_gone "$idle"
-	wait_until 10 [ "$(worker_count "$HELLOD_PID")" -eq 3 ]
+	wait_until 10 workers_are 3
 	pid_alive "$held"
 	[ "$(listen_sockets "$HELLOD_PID")" = "$socks" ]
 	# new sessions go to the new generation only
@@ -131,7 +131,7 @@ wait_exit() {
 	run -0 talk "$PORT" --half-close <<<'x'
 	assert_output $'welcome!hello, x\n!'
 	kill -USR1 "$HELLOD_PID"
-	wait_until 5 [ "$(count_in "$HELLOD_ERR" 'restart failed')" -eq 2 ]
+	wait_until 5 count_is "$HELLOD_ERR" 'restart failed' -eq 2
 	[ "$(children "$HELLOD_PID")" = "$old" ]
 }
 
@@ -143,7 +143,7 @@ wait_exit() {
 	kids=$(children "$HELLOD_PID")
 	kill -WINCH "$HELLOD_PID"
 	wait_until 5 port_closed "$PORT"
-	wait_until 5 [ "$(worker_count "$HELLOD_PID")" -eq 1 ]
+	wait_until 5 workers_are 1
 	pid_alive "$HELLOD_PID"
 	hold_release
 	hold_wait
