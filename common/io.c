@@ -4,6 +4,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -63,6 +65,10 @@ io_wait(int fd, short events, int64_t deadline)
 	return io_wait_wake(fd, events, deadline, none);
 }
 
+static ssize_t	io_put(int, const char *, size_t, int64_t, const int[2],
+		    size_t *, int);
+static ssize_t	io_send1(int, const char *, size_t);
+
 /*
  * Write all len bytes of buf to fd, blocking or not, before the deadline.
  * Return len, or -1 with errno set (ETIMEDOUT when the deadline passed).
@@ -88,20 +94,41 @@ ssize_t
 io_write_wake(int fd, const void *buf, size_t len, int64_t deadline,
     const int wake[2], size_t *done)
 {
-	const char *p = buf;
+	return io_put(fd, buf, len, deadline, wake, done, 0);
+}
+
+/*
+ * io_write_wake() for a socket that may be in blocking mode: each send()
+ * is nonblocking on its own (MSG_DONTWAIT), so the wait for a slow peer
+ * is still ours, with its wake descriptors.  A signal, too, makes it look
+ * at them.  Where MSG_DONTWAIT is unknown, fd must be nonblocking.
+ */
+ssize_t
+io_send_wake(int fd, const void *buf, size_t len, int64_t deadline,
+    const int wake[2], size_t *done)
+{
+	return io_put(fd, buf, len, deadline, wake, done, 1);
+}
+
+static ssize_t
+io_put(int fd, const char *p, size_t len, int64_t deadline,
+    const int wake[2], size_t *done, int sock)
+{
 	size_t off = 0;
 	ssize_t n;
 	int st;
 
 	while (off < len) {
-		n = write(fd, p + off, len - off);
+		n = sock ? io_send1(fd, p + off, len - off) :
+		    write(fd, p + off, len - off);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !sock)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
 			if ((st = io_wait_wake(fd, POLLOUT, deadline, wake)) == 1)
 				continue;
 			if (st == 2)
@@ -116,6 +143,17 @@ io_write_wake(int fd, const void *buf, size_t len, int64_t deadline,
 	if (done != NULL)
 		*done = off;
 	return (ssize_t)len;
+}
+
+/* One send() that never blocks and never raises SIGPIPE. */
+static ssize_t
+io_send1(int fd, const char *p, size_t len)
+{
+#ifdef MSG_DONTWAIT
+	return send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+#else
+	return send(fd, p, len, MSG_NOSIGNAL);
+#endif
 }
 
 /*

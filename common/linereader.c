@@ -8,6 +8,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -17,6 +19,10 @@
 #include "linereader.h"
 
 static int	lr_fill(struct linereader *, int64_t, size_t);
+static int	lr_got(struct linereader *, ssize_t);
+#ifdef MSG_DONTWAIT
+static int	lr_fill_blocking(struct linereader *, int64_t, size_t);
+#endif
 static int64_t	lr_line_deadline(const struct linereader *, int64_t, size_t);
 
 /*
@@ -65,6 +71,12 @@ lr_fill(struct linereader *lr, int64_t deadline, size_t want)
 		lr->lr_end -= lr->lr_start;
 		lr->lr_start = 0;
 	}
+	if (want > lr->lr_cap - lr->lr_end)
+		want = lr->lr_cap - lr->lr_end;
+#ifdef MSG_DONTWAIT
+	if (lr->lr_block)
+		return lr_fill_blocking(lr, deadline, want);
+#endif
 	pfd[0].fd = lr->lr_fd;
 	pfd[0].events = POLLIN;
 	n = 1;
@@ -89,13 +101,18 @@ lr_fill(struct linereader *lr, int64_t deadline, size_t want)
 				return LR_WAKE;
 		break;
 	}
-	if (want > lr->lr_cap - lr->lr_end)
-		want = lr->lr_cap - lr->lr_end;
 	do
 		got = read(lr->lr_fd, lr->lr_buf + lr->lr_end, want);
 	while (got < 0 && errno == EINTR);
 	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return LR_LINE;		/* spurious wake-up: try again */
+	return lr_got(lr, got);
+}
+
+/* Account for what one read() returned. */
+static int
+lr_got(struct linereader *lr, ssize_t got)
+{
 	if (got < 0)
 		return LR_ERROR;
 	if (got == 0)
@@ -104,6 +121,32 @@ lr_fill(struct linereader *lr, int64_t deadline, size_t want)
 	lr->lr_bytes += (uint64_t)got;
 	return LR_LINE;
 }
+
+#ifdef MSG_DONTWAIT
+/*
+ * lr_fill() on a blocking socket whose SO_RCVTIMEO makes a read() give
+ * up now and then: one read() and no poll() per line, which is what a
+ * conversation of short lines costs least with.  A signal (EINTR) is
+ * LR_WAKE, for the caller to look at what it says; the receive timeout
+ * is LR_TIMEOUT, whether or not the caller's deadline has come; a
+ * deadline already past only takes what has arrived.
+ */
+static int
+lr_fill_blocking(struct linereader *lr, int64_t deadline, size_t want)
+{
+	ssize_t got;
+	int flags = 0;
+
+	if (deadline != IO_NEVER && io_timeout(deadline) == 0)
+		flags = MSG_DONTWAIT;
+	got = recv(lr->lr_fd, lr->lr_buf + lr->lr_end, want, flags);
+	if (got < 0 && errno == EINTR)
+		return LR_WAKE;
+	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return LR_TIMEOUT;
+	return lr_got(lr, got);
+}
+#endif
 
 /*
  * The deadline for the wait with n bytes of a line pending: the

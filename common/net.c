@@ -331,19 +331,20 @@ net_listen(const char *host, const char *port, int backlog, char *err,
 }
 
 /*
- * Accept a connection as a nonblocking, close-on-exec socket with
- * TCP_NODELAY (on Linux it comes from the listener, which must have it:
- * accepted sockets inherit it there).  Return it, or -1 with errno set
- * (EAGAIN when another worker took the connection first).
+ * Accept a connection as a close-on-exec socket with TCP_NODELAY (on
+ * Linux it comes from the listener, which must have it: accepted sockets
+ * inherit it there), nonblocking when asked.  Return it, or -1 with
+ * errno set (EAGAIN when another worker took the connection first).
  */
 int
-net_accept(int lfd, struct sockaddr *sa, socklen_t *salen)
+net_accept(int lfd, struct sockaddr *sa, socklen_t *salen, int nonblock)
 {
 	int fd;
 
 #if defined(__linux__)
 	do
-		fd = accept4(lfd, sa, salen, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		fd = accept4(lfd, sa, salen, SOCK_CLOEXEC |
+		    (nonblock ? SOCK_NONBLOCK : 0));
 	while (fd == -1 && errno == EINTR);
 #else
 	int on = 1;
@@ -353,7 +354,7 @@ net_accept(int lfd, struct sockaddr *sa, socklen_t *salen)
 	while (fd == -1 && errno == EINTR);
 	if (fd == -1)
 		return -1;
-	if (io_cloexec(fd) == -1 || io_nonblock(fd, 1) == -1) {
+	if (io_cloexec(fd) == -1 || io_nonblock(fd, nonblock) == -1) {
 		int saved = errno;
 
 		close(fd);

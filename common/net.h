@@ -14,6 +14,6 @@ int	 net_connect(const char *host, const char *port, int family,
 	    int64_t deadline, char *err, size_t errlen);
 int	 net_listen(const char *host, const char *port, int backlog,
 	    char *err, size_t errlen);
-int	 net_accept(int lfd, struct sockaddr *, socklen_t *);
+int	 net_accept(int lfd, struct sockaddr *, socklen_t *, int nonblock);
 
 #endif

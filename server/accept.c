@@ -41,6 +41,7 @@
 #endif
 
 #include <sys/mman.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,7 @@ static int	accept_ready(struct worker *, unsigned, struct conn *);
 static int	accept_pause(struct worker *);
 static int	accept_poll(struct worker *, int, unsigned *);
 static int	accept_lock(const struct worker *, int);
+static void	accept_ticks(int);
 #ifdef HAVE_EPOLL
 static int	accept_epoll_init(struct worker *);
 static int	accept_epoll(struct worker *, unsigned *);
@@ -160,9 +162,12 @@ accept_init(struct worker *w)
 {
 	int i, on = 1;
 
-	for (i = 0; i < w->w_nlfd; i++)
+	for (i = 0; i < w->w_nlfd; i++) {
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
+		if (w->w_block)
+			accept_ticks(w->w_lfd[i]);
+	}
 	w->w_epfd = -1;
 	w->w_lheld = 1;
 	w->w_mech = ACCEPT_PTHREAD;
@@ -235,6 +240,24 @@ accept_epoll(struct worker *w, unsigned *ready)
 	return 0;
 }
 #endif
+
+/*
+ * A blocking session socket reads with a receive timeout, so that its
+ * worker wakes now and then even when no signal reaches it (see
+ * BLOCK_TICK_MS).  Sends never block (MSG_DONTWAIT); the send timeout
+ * only bounds the best-effort error lines.  On Linux an accepted socket
+ * inherits both from its listener, so they are set there once.
+ */
+static void
+accept_ticks(int fd)
+{
+	struct timeval tv;
+
+	tv.tv_sec = BLOCK_TICK_MS / 1000;
+	tv.tv_usec = (BLOCK_TICK_MS % 1000) * 1000;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
 
 /*
  * Take (on != 0) or release the generation's accept mutex.  Return 0,
@@ -326,8 +349,12 @@ accept_ready(struct worker *w, unsigned ready, struct conn *c)
 			continue;
 		c->cn_peerlen = sizeof(c->cn_peer);
 		fd = net_accept(w->w_lfd[i], (struct sockaddr *)&c->cn_peer,
-		    &c->cn_peerlen);
+		    &c->cn_peerlen, !w->w_block);
 		if (fd != -1) {
+#if !defined(__linux__)
+			if (w->w_block)
+				accept_ticks(fd);
+#endif
 			c->cn_fd = fd;
 			c->cn_listener = i;
 			w->w_next = (i + 1) % w->w_nlfd;

@@ -35,6 +35,7 @@
 #define SPAWN_BATCH_MAX	64	/* workers starting at once, on demand */
 #define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
+#define BLOCK_TICK_MS	1000	/* a blocking session read wakes this often */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
 #define MAX_ALLOW	32	/* ProxyAllow, StatusAllow ranges */
 #define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
@@ -297,6 +298,7 @@ struct worker {
 	int			 w_next;	/* listener to try first */
 	enum accept_mech	 w_mech;	/* epoll or pthread */
 	int			 w_epfd;	/* epoll set, or -1 */
+	int			 w_block;	/* sessions read blocking sockets */
 	struct accept_mutex	*w_mutex;	/* the generation's accept mutex */
 	int			 w_deathfd;	/* EOF: the master is gone */
 	int			 w_wakefd;	/* read end of the self-pipe */

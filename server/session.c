@@ -121,8 +121,8 @@ session_send(struct worker *w, int fd, const char *buf, size_t len,
 	while (off < len) {
 		done = 0;
 		worker_beat(w);
-		if (io_write_wake(fd, buf + off, len - off,
-		    worker_bound(w, deadline), wake, &done) != -1)
+		if ((w->w_block ? io_send_wake : io_write_wake)(fd, buf + off,
+		    len - off, worker_bound(w, deadline), wake, &done) != -1)
 			done = len - off;
 		off += done;
 		st->st_out += done;
@@ -318,6 +318,9 @@ session_read(struct worker *w, struct linereader *lr, int64_t deadline,
 				*msg = "";
 			return status;
 		}
+		/* The blocking read's tick: look at the pipes (see worker.c). */
+		if (lr->lr_block)
+			return LR_WAKE;
 	}
 }
 
@@ -397,6 +400,7 @@ session_run(struct worker *w, const struct conn *c, struct session_stats *st)
 	lr_init(&lr, c->cn_fd, w->w_in, w->w_incap, (size_t)cf->cf_max_line);
 	lr.lr_wake[0] = w->w_wakefd;
 	lr.lr_wake[1] = w->w_deathfd;
+	lr.lr_block = w->w_block;
 	if (!raw)
 		lr.lr_linems = (int64_t)cf->cf_line_timeout * 1000;
 	st->st_end = END_EOF;

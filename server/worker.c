@@ -38,6 +38,16 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	w->w_lfd = wc->wc_lfd;
 	w->w_nlfd = wc->wc_nlfd;
 	w->w_deathfd = wc->wc_deathfd;
+#if defined(MSG_DONTWAIT) && !defined(HELLOD_PORTABLE)
+	/*
+	 * Sessions read blocking sockets: a line costs one read() and one
+	 * send(), not a poll() more.  Signals end the read with EINTR, and
+	 * the receive timeout wakes the worker every BLOCK_TICK_MS to look
+	 * at what a signal may have said just before it blocked and at the
+	 * master's death pipe.
+	 */
+	w->w_block = 1;
+#endif
 	w->w_mutex = wc->wc_mutex;
 	log_role("worker %d", w->w_slotno);
 	if (wake_init(w) == -1)

@@ -199,7 +199,7 @@ do_loop(const char *host)
 	if (io_wait(lfd, POLLIN, io_deadline(WAIT_MS)) != 1)
 		die("wait for accept");
 	sl = sizeof(ss);
-	if ((afd = net_accept(lfd, (struct sockaddr *)&ss, &sl)) == -1)
+	if ((afd = net_accept(lfd, (struct sockaddr *)&ss, &sl, 1)) == -1)
 		die("net_accept");
 	addr_fmt((struct sockaddr *)&ss, sl, where, sizeof(where));
 	*strrchr(where, ':') = '\0';
