@@ -423,7 +423,7 @@ sd_accept(struct statusd *sd)
 	for (;;) {
 		len = sizeof(ss);
 		if ((fd = net_accept(sd->sd_lfd, (struct sockaddr *)&ss,
-		    &len)) == -1)
+		    &len, 1)) == -1)
 			return;		/* EAGAIN, or an error to retry later */
 		if ((c = sd_slot(sd)) == NULL) {
 			close(fd);
