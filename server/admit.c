@@ -100,6 +100,7 @@ admit_proxy(struct worker *w, const struct conn *c, struct linereader *lr,
 		snprintf(why, whylen, "peer not in ProxyAllow");
 		return -1;
 	}
+	/* The line reader's clock for a line times the header meanwhile. */
 	lr->lr_first = io_now();
 	while (st == PROXY_MORE) {
 		if (have == lr->lr_cap) {
