@@ -1,9 +1,9 @@
 /*
  * master.c: the master's loop.  It waits in one place, poll() on a
  * self-pipe with a one-second tick, and there handles, in this order:
- * dead children, stop, graceful stop, restart, log reopen, pool
- * resizing (TTIN, TTOU), pool maintenance.  It keeps a service manager
- * told (notify.c).
+ * dead children, stop, graceful stop, restart, pool resizing (TTIN,
+ * TTOU), log reopen, upgrade (USR2, see upgrade.c), pool maintenance.
+ * It keeps a service manager told (notify.c).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
