@@ -409,6 +409,7 @@ void	 reopen_worker(void);
 /* upgrade.c */
 int	 upgrade_init(int argc, char *const *argv);
 int	 upgrade_pending(void);
+void	 upgrade_pidfile(struct config *);
 int	 upgrade_shared(void);
 int	 upgrade_waiting(void);
 void	 upgrade_start(struct config *, const int *lfd, int nlfd,

@@ -452,5 +452,6 @@ main(int argc, char *argv[])
 		return check_config(&cf);
 	if (op.op_kword != NULL && strcmp(op.op_kword, "start") != 0)
 		return ctl_command(&cf, op.op_kword);
+	upgrade_pidfile(&cf);
 	return start(&cf, clp, op.op_daemonize);
 }

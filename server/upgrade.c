@@ -26,7 +26,7 @@
 
 #include "hellod.h"
 
-#define UPGRADE_ENV	"HELLOD_UPGRADE"	/* the old master's pid */
+#define UPGRADE_ENV	"HELLOD_UPGRADE"	/* "PID:PIDFILE" of the old master */
 #define UPGRADE_EXEC_FAILED	127	/* the child could not exec, as sh(1) */
 
 static char	 up_path[MAX_PATH];	/* the binary, absolute */
@@ -40,6 +40,7 @@ static int	 up_served;		/* ... which holds PidFile */
 static int	 up_ended;		/* ... has ended, status up_status */
 static int	 up_status;
 static char	 up_pidfile[MAX_PATH];	/* old master: PidFile, to go back */
+static char	 up_keep[MAX_PATH];	/* new master: the old one's PidFile */
 
 static int	upgrade_resolve(const char *, const char *);
 static int	upgrade_is_new(void);
@@ -74,14 +75,27 @@ upgrade_init(int argc, char *const *argv)
 	if (old != NULL) {
 		errno = 0;
 		pid = strtol(old, &end, 10);
-		if (errno == 0 && end != old && *end == '\0' && pid > 1 &&
+		if (errno == 0 && end != old && *end == ':' && pid > 1 &&
 		    (pid_t)pid == getppid()) {
 			up_old = (pid_t)pid;
+			snprintf(up_keep, sizeof(up_keep), "%s", end + 1);
 			inherit_from_upgrade();
 		}
 		unsetenv(UPGRADE_ENV);
 	}
 	return upgrade_resolve(argv[0], up_cwd);
+}
+
+/*
+ * In a new master: the PidFile is the old master's, whatever the
+ * configuration says now, as a restart keeps it (and as "-k upgrade"
+ * looks for it).
+ */
+void
+upgrade_pidfile(struct config *cf)
+{
+	if (up_old != 0 && up_keep[0] != '\0')
+		memcpy(cf->cf_pidfile, up_keep, sizeof(cf->cf_pidfile));
 }
 
 /* Find argv0 as execvp(3) would, and keep it as an absolute path. */
@@ -299,7 +313,7 @@ static void
 upgrade_exec(const int *lfd, int nlfd, int detached)
 {
 	const char *epath, *apath;
-	char num[32];
+	char num[32], old[MAX_PATH + 32];
 	int efd, afd;
 
 	log_files(&efd, &afd, &epath, &apath);
@@ -315,8 +329,8 @@ upgrade_exec(const int *lfd, int nlfd, int detached)
 	if (getenv("WATCHDOG_USEC") != NULL)
 		setenv("WATCHDOG_PID", num, 1);
 	unsetenv("LISTEN_FDNAMES");
-	snprintf(num, sizeof(num), "%ld", (long)getppid());
-	setenv(UPGRADE_ENV, num, 1);
+	snprintf(old, sizeof(old), "%ld:%s", (long)getppid(), up_pidfile);
+	setenv(UPGRADE_ENV, old, 1);
 	execv(up_path, up_argv);
 	_exit(UPGRADE_EXEC_FAILED);
 }

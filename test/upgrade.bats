@@ -283,6 +283,18 @@ status_pid() {
 	holds "$new" "$(listener "$c")"
 }
 
+@test "the new master keeps the old one's PidFile, as a restart does, whatever the file says now" {
+	PORT=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nPidFile %s\n' "$PORT" "$PIDF" >"$CONF"
+	WORKERS=1 launch_hellod -w 1 -f "$CONF"
+	printf 'Listen 127.0.0.1:%s\nPidFile %s\n' "$PORT" "$BATS_TEST_TMPDIR/other.pid" >"$CONF"
+	run -0 --separate-stderr up
+	[ -z "$stderr" ]
+	wait_exit
+	pid_alive "$(holder "$PIDF")"
+	[ ! -e "$BATS_TEST_TMPDIR/other.pid" ]
+}
+
 @test "-k upgrade of a -d server started with relative paths" {
 	cd "$BATS_TEST_TMPDIR"
 	PORT=$(free_port)
