@@ -393,6 +393,7 @@ int64_t	 notify_watchdog(int64_t now);
 /* inherit.c */
 int	 inherit_init(char *err, size_t errlen);
 int	 inherit_apply(struct config *, int *lfd, char *err, size_t errlen);
+int	 inherit_take(const struct hostport *);
 const char *inherit_name(int fd);
 void	 inherit_from_upgrade(void);
 
@@ -491,6 +492,7 @@ int	 status_reaped(pid_t, int status, int64_t now);
 void	 status_stop(int restart);
 pid_t	 status_pid(void);
 void	 status_forget(void);
+int	 status_listener(void);
 void	 status_tick(struct scoreboard *, const struct config *,
 	    const int *lfd);
 int64_t	 status_next_event(void);

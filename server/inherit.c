@@ -20,15 +20,17 @@
 #include "io.h"
 
 #define INHERIT_FD0	3	/* SD_LISTEN_FDS_START */
+#define INHERIT_MAX	(MAX_LISTEN + 1)	/* the Listen sockets, StatusListen */
 
 struct inherited {
 	int			 ih_fd;
 	struct sockaddr_storage	 ih_addr;
 	socklen_t		 ih_len;
 	char			 ih_name[64];	/* from LISTEN_FDNAMES, or "" */
+	int			 ih_taken;	/* by inherit_take() */
 };
 
-static struct inherited	inherited[MAX_LISTEN];
+static struct inherited	inherited[INHERIT_MAX];
 static int		ninherited;
 static int		from_upgrade;	/* an old master's, not a manager's */
 
@@ -103,9 +105,9 @@ inherit_init(char *err, size_t errlen)
 		return 0;
 	n = strtol(fds, &end, 10);
 	if (errno != 0 || end == fds || *end != '\0' || n < 0 ||
-	    n > MAX_LISTEN) {
+	    n > INHERIT_MAX) {
 		snprintf(err, errlen, "LISTEN_FDS \"%s\": not a number of "
-		    "sockets from 0 to %d", fds, MAX_LISTEN);
+		    "sockets from 0 to %d", fds, INHERIT_MAX);
 		return -1;
 	}
 	for (i = 0, p = names; i < n; i++) {
@@ -171,7 +173,8 @@ inherit_find(const struct hostport *hp)
 		return -1;
 	for (ai = res; ai != NULL && found == -1; ai = ai->ai_next)
 		for (i = 0; i < ninherited && found == -1; i++)
-			if (inherit_same(ai->ai_addr, ai->ai_addrlen,
+			if (!inherited[i].ih_taken &&
+			    inherit_same(ai->ai_addr, ai->ai_addrlen,
 			    &inherited[i]))
 				found = i;
 	freeaddrinfo(res);
@@ -192,8 +195,10 @@ int
 inherit_apply(struct config *cf, int *lfd, char *err, size_t errlen)
 {
 	char where[ADDR_STRMAX], msg[256];
-	int used[MAX_LISTEN] = { 0 }, i, k;
+	int used[INHERIT_MAX], i, k;
 
+	for (k = 0; k < ninherited; k++)
+		used[k] = inherited[k].ih_taken;
 	if (ninherited > 0 && cf->cf_listen_default)
 		cf->cf_nlisten = 0;
 	for (i = 0; i < cf->cf_nlisten; i++) {
@@ -229,6 +234,23 @@ inherit_apply(struct config *cf, int *lfd, char *err, size_t errlen)
 	if (from_upgrade)
 		ninherited = 0;
 	return 0;
+}
+
+/*
+ * The inherited socket listening on hp, taken out of what
+ * inherit_apply() hands to Listen: StatusListen's socket, passed on by
+ * an old master at an upgrade or by a service manager.  Return it, or
+ * -1 when none listens there.
+ */
+int
+inherit_take(const struct hostport *hp)
+{
+	int k;
+
+	if ((k = inherit_find(hp)) == -1)
+		return -1;
+	inherited[k].ih_taken = 1;
+	return inherited[k].ih_fd;
 }
 
 /*

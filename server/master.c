@@ -213,10 +213,11 @@ master_listen(const struct config *cf, const struct config *old,
 int
 master_bind(struct config *cf, int *lfd, char *err, size_t errlen)
 {
-	if (inherit_apply(cf, lfd, err, errlen) == -1 ||
-	    master_listen(cf, NULL, NULL, lfd, err, errlen) == -1)
+	/* StatusListen first: an inherited socket of its is not a Listen. */
+	if (status_open(cf, err, errlen) == -1 ||
+	    inherit_apply(cf, lfd, err, errlen) == -1)
 		return -1;
-	return status_open(cf, err, errlen);
+	return master_listen(cf, NULL, NULL, lfd, err, errlen);
 }
 
 static void
@@ -545,12 +546,17 @@ static void
 master_upgrade(struct master *m)
 {
 	char err[MAX_PATH + 128];
-	int fd;
+	int fd, fds[MAX_LISTEN + 1], n;
 
 	if (sig_usr2) {
 		sig_usr2 = 0;
-		upgrade_start(m->m_cf, m->m_lfd, m->m_cf->cf_nlisten, &m->m_sb,
-		    m->m_detached, m->m_stopping);
+		/* The new master takes StatusListen's socket too. */
+		memcpy(fds, m->m_lfd, sizeof(fds[0]) * (size_t)m->m_cf->cf_nlisten);
+		n = m->m_cf->cf_nlisten;
+		if ((fds[n] = status_listener()) != -1)
+			n++;
+		upgrade_start(m->m_cf, fds, n, &m->m_sb, m->m_detached,
+		    m->m_stopping);
 	}
 	if (upgrade_check(m->m_cf, &m->m_sb, m->m_stopping))
 		notify_send("READY=1\nMAINPID=%ld\nSTATUS=upgrade failed; the "

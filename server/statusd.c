@@ -110,8 +110,10 @@ static int	sd_line_len(const struct st_client *);
 
 /*
  * Master: open, keep or close the StatusListen socket for cf.  An
- * unchanged address keeps its socket across restarts, as Listen does.
- * Return 0, or -1 with err (the old socket, if any, stays).
+ * unchanged address keeps its socket across restarts, as Listen does,
+ * and one handed over (an upgrade's old master, a service manager) is
+ * taken rather than bound.  Return 0, or -1 with err (the old socket,
+ * if any, stays).
  */
 int
 status_open(const struct config *cf, char *err, size_t errlen)
@@ -123,8 +125,9 @@ status_open(const struct config *cf, char *err, size_t errlen)
 	    strcmp(sp.sp_addr.hp_port, cf->cf_status.hp_port) == 0)
 		return 0;
 	fd = -1;
-	if (cf->cf_has_status && (fd = net_listen(cf->cf_status.hp_host,
-	    cf->cf_status.hp_port, cf->cf_backlog, err, errlen)) == -1)
+	if (cf->cf_has_status && (fd = inherit_take(&cf->cf_status)) == -1 &&
+	    (fd = net_listen(cf->cf_status.hp_host, cf->cf_status.hp_port,
+	    cf->cf_backlog, err, errlen)) == -1)
 		return -1;
 	if (sp.sp_fd != -1)
 		close(sp.sp_fd);
@@ -224,6 +227,13 @@ status_forget(void)
 	if (sp.sp_fd != -1)
 		close(sp.sp_fd);
 	sp.sp_fd = -1;
+}
+
+/* Master: the StatusListen socket, for an upgrade to pass on; or -1. */
+int
+status_listener(void)
+{
+	return sp.sp_fd;
 }
 
 /* Master: the status process's pid, or 0. */

@@ -343,7 +343,7 @@ upgrade_exec(const int *lfd, int nlfd, int detached)
 static int
 upgrade_fds(const int *lfd, int n)
 {
-	int high[MAX_LISTEN], i;
+	int high[MAX_LISTEN + 1], i;
 
 	for (i = 0; i < n; i++)
 		if ((high[i] = fcntl(lfd[i], F_DUPFD, 3 + n)) == -1)

@@ -7,12 +7,15 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	load helper
+	load pm_helper
 	PIDF="$BATS_TEST_TMPDIR/h.pid"
 	SPORT=$(free_port)
 }
 
 teardown() {
 	[ -z "${HOLD_PID:-}" ] || kill "$HOLD_PID" 2>/dev/null || true
+	# The new master of an upgrade is not our child: stop it by its file.
+	kill_daemon "$PIDF"
 	stop_hellod
 }
 
@@ -330,6 +333,20 @@ Scoreboard'
 	wait_until 5 auto_says 'ServerMPM: prefork'
 	get /metrics >/dev/null
 	wait_until 5 grep -q 'status: 127.0.0.1:[0-9]* "GET /metrics HTTP/1.1" 200$' "$log"
+}
+
+@test "-k upgrade: the new master takes the status listener over (it could not bind it)" {
+	start_status -w 1
+	local old=$HELLOD_PID new
+	run -0 --separate-stderr hellod -k upgrade -C "PidFile $PIDF"
+	new=$(cat "$PIDF")
+	[ "$new" != "$old" ]
+	wait_until 40 pid_gone "$old"
+	wait "$old" || true
+	HELLOD_PID=
+	wait_until 5 auto_says "ServerPid: $new"
+	run -0 get /metrics
+	assert_line 'hellod_generation 0'
 }
 
 @test "stop closes the status listener" {
