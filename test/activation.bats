@@ -123,3 +123,18 @@ os.execvp(sys.argv[1], sys.argv[1:])' hellod
 	run -0 talk "$PORT" <<<$'x\nexit'
 	assert_output $'welcome!\nhello, x!'
 }
+
+@test "activation: a socket at StatusListen's address serves the status, not hello" {
+	PORT=$(free_port)
+	local sport
+	sport=$(free_port)
+	activate "127.0.0.1:$PORT" "127.0.0.1:$sport" -- "$TOP/server/hellod" \
+	    -w 1 -C "StatusListen 127.0.0.1:$sport" \
+	    -C "PidFile $BATS_TEST_TMPDIR/h.pid"
+	run -0 curl -sS -m 10 "http://127.0.0.1:$sport/server-status?auto"
+	assert_line 'ServerMPM: prefork'
+	run -0 grep -c "listening on 127.0.0.1:$PORT (inherited)$" "$HELLOD_ERR"
+	run -1 grep -q "listening on .*:$sport" "$HELLOD_ERR"
+	run -0 talk "$PORT" <<<$'sarah\nexit'
+	assert_output $'welcome!\nhello, sarah!'
+}
