@@ -80,7 +80,7 @@ static int	accept_ready(struct worker *, unsigned, struct conn *);
 static int	accept_pause(struct worker *);
 static int	accept_poll(struct worker *, int, unsigned *);
 static int	accept_lock(const struct worker *, int);
-static void	accept_ticks(int);
+static void	accept_ticks(const struct worker *, int);
 #ifdef HAVE_EPOLL
 static int	accept_epoll_init(struct worker *);
 static int	accept_epoll(struct worker *, unsigned *);
@@ -166,7 +166,7 @@ accept_init(struct worker *w)
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
 		if (w->w_block)
-			accept_ticks(w->w_lfd[i]);
+			accept_ticks(w, w->w_lfd[i]);
 	}
 	w->w_epfd = -1;
 	w->w_lheld = 1;
@@ -244,17 +244,21 @@ accept_epoll(struct worker *w, unsigned *ready)
 /*
  * A blocking session socket reads with a receive timeout, so that its
  * worker wakes now and then even when no signal reaches it (see
- * BLOCK_TICK_MS).  Sends never block (MSG_DONTWAIT); the send timeout
+ * BLOCK_TICK_MS, or WorkerTimeout's heartbeat).  Sends never block (MSG_DONTWAIT); the send timeout
  * only bounds the best-effort error lines.  On Linux an accepted socket
  * inherits both from its listener, so they are set there once.
  */
 static void
-accept_ticks(int fd)
+accept_ticks(const struct worker *w, int fd)
 {
 	struct timeval tv;
+	int64_t ms = BLOCK_TICK_MS;
 
-	tv.tv_sec = BLOCK_TICK_MS / 1000;
-	tv.tv_usec = (BLOCK_TICK_MS % 1000) * 1000;
+	/* WorkerTimeout's heartbeat may be due more often. */
+	if (w->w_beatms > 0 && w->w_beatms < ms)
+		ms = w->w_beatms;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
@@ -353,7 +357,7 @@ accept_ready(struct worker *w, unsigned ready, struct conn *c)
 		if (fd != -1) {
 #if !defined(__linux__)
 			if (w->w_block)
-				accept_ticks(fd);
+				accept_ticks(w, fd);
 #endif
 			c->cn_fd = fd;
 			c->cn_listener = i;

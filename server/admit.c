@@ -142,10 +142,16 @@ admit_drop(struct worker *w, int fd, int64_t deadline)
 		return;
 	for (;;) {
 		worker_beat(w);
+		/* The socket may be blocking (see accept.c); this read is not. */
+#ifdef MSG_DONTWAIT
+		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+#else
 		n = read(fd, sink, sizeof(sink));
+#endif
 		if (n > 0 || (n == -1 && errno == EINTR))
 			continue;
-		if (n == 0 || errno != EAGAIN || io_now() >= deadline ||
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    io_now() >= deadline ||
 		    io_wait(fd, POLLIN, worker_bound(w, deadline)) == -1)
 			break;
 	}

@@ -56,21 +56,22 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 		log_msg(LOG_L_EMERG, "cannot drop privileges: %s", err);
 		_exit(WEXIT_FATAL);
 	}
-	if (session_init(w) == -1)
-		fatal("session buffers");
-	if (accept_init(w) == -1)
-		fatal("accept setup");
-	w->w_slot->ss_pid = getpid();
 	/*
 	 * With WorkerTimeout, every wait is cut into pieces short enough
 	 * that the heartbeat moves well within it: at least once a second,
-	 * and three times a WorkerTimeout.
+	 * and three times a WorkerTimeout.  accept_init() needs it for the
+	 * blocking reads' tick.
 	 */
 	if (w->w_cf->cf_worker_timeout > 0) {
 		w->w_beatms = (int64_t)w->w_cf->cf_worker_timeout * 1000 / 3;
 		if (w->w_beatms > 1000)
 			w->w_beatms = 1000;
 	}
+	if (session_init(w) == -1)
+		fatal("session buffers");
+	if (accept_init(w) == -1)
+		fatal("accept setup");
+	w->w_slot->ss_pid = getpid();
 	worker_beat(w);
 }
 
