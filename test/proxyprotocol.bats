@@ -34,6 +34,17 @@ proxied() {
 	wait_until 5 logged "$HELLOD_ERR" 'speaks for 192.0.2.7:40000'
 }
 
+@test "the scoreboard (-k fullstatus) shows the client a header carried, not the balancer" {
+	proxied -C "PidFile $BATS_TEST_TMPDIR/h.pid"
+	bg_client a "$PORT" v1:192.0.2.7:40000 r "until:$BATS_TEST_TMPDIR/go" 'w:exit\n' rest
+	wait_until 10 said a 'welcome!'
+	run -0 hellod -k fullstatus -C "PidFile $BATS_TEST_TMPDIR/h.pid"
+	assert_line --regexp '^ +[0-9]+ +[0-9]+ +[0-9]+ R .* 192\.0\.2\.7:40000$'
+	refute_line --regexp ' R .* 127\.0\.0\.1:[0-9]+$'
+	go go
+	bg_wait
+}
+
 @test "a v1 TCP6 header carries an IPv6 client" {
 	proxied
 	run -0 client "$PORT" 'w:PROXY TCP6 2001:db8::7 ::1 40000 9999\r\n' r 'w:exit\n' rest
