@@ -61,15 +61,15 @@ WHEN='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\
 	wait_until 5 log_has "$ALOG" .
 	: >"$ALOG"
 	run -0 talk "$PORT" <<<$'bob\nexit'
-	wait_until 5 count_is "$ALOG" . -eq 1
+	wait_until 5 lines_are "$ALOG" . -eq 1
 	run -0 talk "$PORT" --half-close <<<'a'
-	wait_until 5 count_is "$ALOG" . -eq 2
+	wait_until 5 lines_are "$ALOG" . -eq 2
 	run -0 talk "$PORT" </dev/null
 	assert_output $'welcome!\nerror: timeout'
-	wait_until 5 count_is "$ALOG" . -eq 3
+	wait_until 5 lines_are "$ALOG" . -eq 3
 	run -0 talk "$PORT" <<<'too-long!'
 	assert_output $'welcome!\nerror: line too long'
-	wait_until 5 count_is "$ALOG" . -eq 4
+	wait_until 5 lines_are "$ALOG" . -eq 4
 	# a session still open when the server stops
 	hold_start 1
 	wait_until 10 hold_seen 1 'hello, before-1!'
@@ -94,7 +94,7 @@ WHEN='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\
 	for round in 1 2 3; do
 		talk "$PORT" --half-close <<<"old$round" >/dev/null
 	done
-	wait_until 5 count_is "$ALOG" . -ge 4
+	wait_until 5 lines_are "$ALOG" . -ge 4
 	mv "$ELOG" "$ELOG.1"
 	mv "$ALOG" "$ALOG.1"
 	local old
@@ -105,7 +105,7 @@ WHEN='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\
 	for round in 1 2 3; do
 		talk "$PORT" --half-close <<<"new$round" >/dev/null
 	done
-	wait_until 5 count_is "$ALOG" ' eof$' -eq 3
+	wait_until 5 lines_are "$ALOG" ' eof$' -eq 3
 	# the new sessions went to the new files only
 	run -0 grep -c 'accepted from' "$ELOG"
 	assert_output 3

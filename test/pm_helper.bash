@@ -79,10 +79,10 @@ count_in() {
 	grep -c -E -- "$2" "$1" || true
 }
 
-# count_is FILE REGEX OP N: the number of lines of FILE matching REGEX
+# lines_are FILE REGEX OP N: the number of lines of FILE matching REGEX
 # compares to N by OP (-eq, -ge ...).  For wait_until, which runs its
 # words again each time: a "$(...)" in them would be expanded only once.
-count_is() {
+lines_are() {
 	[ "$(count_in "$1" "$2")" "$3" "$4" ]
 }
 

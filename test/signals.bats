@@ -131,7 +131,7 @@ wait_exit() {
 	run -0 talk "$PORT" --half-close <<<'x'
 	assert_output $'welcome!hello, x\n!'
 	kill -USR1 "$HELLOD_PID"
-	wait_until 5 count_is "$HELLOD_ERR" 'restart failed' -eq 2
+	wait_until 5 lines_are "$HELLOD_ERR" 'restart failed' -eq 2
 	[ "$(children "$HELLOD_PID")" = "$old" ]
 }
 
