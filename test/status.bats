@@ -349,6 +349,17 @@ Scoreboard'
 	assert_line 'hellod_generation 0'
 }
 
+@test "the master's death ends the status process and frees its port" {
+	start_status -w 1
+	local sp
+	sp=$(status_pid)
+	kill -KILL "$HELLOD_PID"
+	wait "$HELLOD_PID" 2>/dev/null || true
+	HELLOD_PID=
+	wait_until 5 pid_gone "$sp"
+	wait_until 5 port_closed "$SPORT"
+}
+
 @test "stop closes the status listener" {
 	start_status -w 1
 	stop_hellod
