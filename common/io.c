@@ -67,7 +67,6 @@ io_wait(int fd, short events, int64_t deadline)
 
 static ssize_t	io_put(int, const char *, size_t, int64_t, const int[2],
 		    size_t *, int);
-static ssize_t	io_send1(int, const char *, size_t);
 
 /*
  * Write all len bytes of buf to fd, blocking or not, before the deadline.
@@ -119,7 +118,7 @@ io_put(int fd, const char *p, size_t len, int64_t deadline,
 	int st;
 
 	while (off < len) {
-		n = sock ? io_send1(fd, p + off, len - off) :
+		n = sock ? io_send_now(fd, p + off, len - off) :
 		    write(fd, p + off, len - off);
 		if (n > 0) {
 			off += (size_t)n;
@@ -145,9 +144,12 @@ io_put(int fd, const char *p, size_t len, int64_t deadline,
 	return (ssize_t)len;
 }
 
-/* One send() that never blocks and never raises SIGPIPE. */
-static ssize_t
-io_send1(int fd, const char *p, size_t len)
+/*
+ * One send() that never blocks and never raises SIGPIPE: what a socket
+ * takes at once.  Return the count, or -1 with errno set (EAGAIN: none).
+ */
+ssize_t
+io_send_now(int fd, const void *p, size_t len)
 {
 #ifdef MSG_DONTWAIT
 	return send(fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);

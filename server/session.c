@@ -114,10 +114,23 @@ static int
 session_send(struct worker *w, int fd, const char *buf, size_t len,
     struct session_stats *st)
 {
-	int64_t deadline = io_deadline((int64_t)w->w_cf->cf_timeout * 1000);
+	int64_t deadline;
 	int wake[2] = { w->w_wakefd, w->w_deathfd };
 	size_t off = 0, done;
+	ssize_t n;
+	int end = 0;
 
+	/* Most answers go at once, with no clock read and no state change. */
+	if (w->w_block && (n = io_send_now(fd, buf, len)) > 0) {
+		off = (size_t)n;
+		st->st_out += off;
+		if (off == len)
+			return 0;
+	}
+	/* The client is slow to read: W while we wait for it. */
+	if (!w->w_finish)
+		sb_set_state(w->w_slot, SB_WRITING);
+	deadline = io_deadline((int64_t)w->w_cf->cf_timeout * 1000);
 	while (off < len) {
 		done = 0;
 		worker_beat(w);
@@ -130,12 +143,18 @@ session_send(struct worker *w, int fd, const char *buf, size_t len,
 			break;
 		if (errno == ETIMEDOUT && io_now() < deadline)
 			continue;	/* only a heartbeat was due */
-		if (errno != ECANCELED)
-			return END_RESET;
-		if (session_woken(w))
-			return END_SHUTDOWN;
+		if (errno != ECANCELED) {
+			end = END_RESET;
+			break;
+		}
+		if (session_woken(w)) {
+			end = END_SHUTDOWN;
+			break;
+		}
 	}
-	return 0;
+	if (!w->w_finish)
+		sb_set_state(w->w_slot, SB_READING);
+	return end;
 }
 
 /* Answer one message X with "hello, X!" (and a newline in line framing). */
@@ -159,16 +178,12 @@ session_answer(struct worker *w, int fd, const char *msg, size_t len,
 	out[n++] = '!';
 	if (cf->cf_framing == FRAMING_LINE)
 		out[n++] = '\n';
-	if (!w->w_finish)
-		sb_set_state(w->w_slot, SB_WRITING);
 	if ((end = session_send(w, fd, out, n, st)) != 0) {
 		st->st_end = end;
 		return -1;
 	}
 	st->st_messages++;
 	w->w_slot->ss_messages++;
-	if (!w->w_finish)
-		sb_set_state(w->w_slot, SB_READING);
 	return 0;
 }
 
@@ -373,9 +388,11 @@ session_loop(struct worker *w, int fd, struct linereader *lr,
 			break;
 		/* Timeout is the idle time between lines, answers aside. */
 		if (status == LR_LINE) {
-			deadline = io_deadline(idle);
+			int64_t now = io_now();
+
+			deadline = now + idle;
 			if (len > 0)
-				quiet = io_now();
+				quiet = now;
 			w->w_slot->ss_idle = quiet;
 			/* A request that came while busy is out of date. */
 			w->w_reclaim = 0;

@@ -16,12 +16,28 @@ BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats:/usr/local/lib/bats}
 load "/usr/lib/bats/bats-support/load.bash"
 load "/usr/lib/bats/bats-assert/load.bash"
 
-# Print a TCP port on 127.0.0.1 that nothing listens on right now.
+# Print a TCP port on 127.0.0.1 that nothing listens on right now, and
+# that no earlier call in this test printed: the kernel may hand out the
+# same free port twice in a row, and two Listen lines would then clash.
 free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	local given="${BATS_TEST_TMPDIR:-/tmp}/.ports-given"
+	python3 - "$given" <<'PY'
+import socket, sys
+try:
+    given = set(open(sys.argv[1]).read().split())
+except OSError:
+    given = set()
+for _ in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = str(s.getsockname()[1])
+    s.close()
+    if port not in given:
+        break
+with open(sys.argv[1], "a") as f:
+    f.write(port + "\n")
+print(port)
+PY
 }
 
 # wait_until SECONDS CMD...: run CMD every 50 ms until it succeeds; fail
