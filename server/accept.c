@@ -226,9 +226,9 @@ accept_epoll(struct worker *w, unsigned *ready)
 	struct epoll_event ev[MAX_LISTEN + 2];
 	int i, n;
 
-	worker_beat(w);
+	beat_post(w);
 	n = epoll_wait(w->w_epfd, ev, w->w_nlfd + 2,
-	    io_timeout(worker_bound(w, IO_NEVER)));
+	    io_timeout(beat_bound(w, IO_NEVER)));
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
 	for (i = 0; i < n; i++) {
@@ -278,7 +278,7 @@ accept_lock(const struct worker *w, int on)
 	if (!on)
 		return pthread_mutex_unlock(mx) == 0 ? 0 : -1;
 	/* WorkerTimeout's heartbeat may be due sooner. */
-	worker_beat(w);
+	beat_post(w);
 	if (w->w_beatms > 0 && w->w_beatms < ms)
 		ms = w->w_beatms;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -314,8 +314,8 @@ accept_poll(struct worker *w, int listening, unsigned *ready)
 		pfd[i + 2].fd = w->w_lfd[i];
 	for (i = 0; i < nfds; i++)
 		pfd[i].events = POLLIN;
-	worker_beat(w);
-	n = poll(pfd, (nfds_t)nfds, io_timeout(worker_bound(w,
+	beat_post(w);
+	n = poll(pfd, (nfds_t)nfds, io_timeout(beat_bound(w,
 	    listening ? IO_NEVER : w->w_paused)));
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;

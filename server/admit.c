@@ -46,8 +46,8 @@ admit_read(struct worker *w, int fd, struct linereader *lr, size_t *have,
 	if (wait > PROXY_WAIT_MS)
 		wait = PROXY_WAIT_MS;
 	deadline = lr->lr_first + wait;
-	worker_beat(w);
-	r = io_wait_wake(fd, POLLIN, worker_bound(w, deadline), wake);
+	beat_post(w);
+	r = io_wait_wake(fd, POLLIN, beat_bound(w, deadline), wake);
 	if (r == 2 && wake_check(w)) {
 		snprintf(why, whylen, "the server is stopping");
 		return -1;
@@ -141,7 +141,7 @@ admit_drop(struct worker *w, int fd, int64_t deadline)
 	if (shutdown(fd, SHUT_WR) == -1)
 		return;
 	for (;;) {
-		worker_beat(w);
+		beat_post(w);
 		/* The socket may be blocking (see accept.c); this read is not. */
 #ifdef MSG_DONTWAIT
 		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
@@ -152,7 +152,7 @@ admit_drop(struct worker *w, int fd, int64_t deadline)
 			continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
 		    io_now() >= deadline ||
-		    io_wait(fd, POLLIN, worker_bound(w, deadline)) == -1)
+		    io_wait(fd, POLLIN, beat_bound(w, deadline)) == -1)
 			break;
 	}
 }

@@ -355,6 +355,7 @@ int	 log_access_fd(void);
 void	 log_files(int *errfd, int *accfd, const char **errpath,
 	    const char **accpath);
 const char *log_end_word(enum sess_end);
+void	 log_wait_words(int status, char *buf, size_t len);
 
 /* scoreboard.c */
 int	 sb_create(struct scoreboard *, unsigned nslots, const char *path,
@@ -439,14 +440,15 @@ void	 pool_shrink(struct pool *, struct worker_ctx *);
 void	 pool_owe(struct pool *, int);
 int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);
-void	 pool_status_words(int status, char *buf, size_t len);
 const char *pool_start_failed(const struct pool *, int tries);
 void	 pool_signal(struct pool *, int sig);
 
 /* worker.c */
 void	 worker_main(const struct worker_ctx *) __attribute__((__noreturn__));
-void	 worker_beat(const struct worker *);
-int64_t	 worker_bound(const struct worker *, int64_t deadline);
+
+/* beat.c */
+void	 beat_post(const struct worker *);
+int64_t	 beat_bound(const struct worker *, int64_t deadline);
 
 /* wake.c */
 int	 wake_init(struct worker *);

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -430,8 +432,6 @@ log_access(const struct session_stats *st)
 	int64_t ms;
 	int n;
 
-	/* A reopen asked for during the session: this line goes to the new file. */
-	reopen_worker();
 	if (access_fd == -1)
 		return;
 	localtime_r(&st->st_start, &tm);
@@ -456,4 +456,20 @@ log_access(const struct session_stats *st)
 		    "s", strerror(access_errno));
 		access_dropped = 0;
 	}
+}
+
+/* Say what a wait status means, once, in words. */
+void
+log_wait_words(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d%s", WTERMSIG(status),
+#ifdef WCOREDUMP
+		    WCOREDUMP(status) ? " (core dumped)" :
+#endif
+		    "");
+	else
+		snprintf(buf, len, "ended with status %#x", status);
 }

@@ -158,22 +158,6 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 	return (int)i;
 }
 
-/* Say what a wait status means, once, in words. */
-void
-pool_status_words(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d%s", WTERMSIG(status),
-#ifdef WCOREDUMP
-		    WCOREDUMP(status) ? " (core dumped)" :
-#endif
-		    "");
-	else
-		snprintf(buf, len, "ended with status %#x", status);
-}
-
 /*
  * Policy for one reaped worker.  Retired workers and old generations go
  * quietly.  Any other death is replaced: at once if the worker had been
@@ -189,7 +173,7 @@ pool_died(struct pool *pl, struct worker_ctx *wc, int slot, int status,
 	int ready = wc->wc_sb->sb_slot[slot].ss_state != SB_STARTING;
 
 	sb_exit(wc->wc_sb, status, !ready, p->p_hung);
-	pool_status_words(status, how, sizeof(how));
+	log_wait_words(status, how, sizeof(how));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == WEXIT_FATAL) {
 		/* The worker said why; say once what it means. */
 		if (!pl->pl_fatal)

@@ -97,8 +97,8 @@ session_pause(struct worker *w, int ms)
 	pfd[1].fd = w->w_deathfd;
 	pfd[0].events = pfd[1].events = POLLIN;
 	do {
-		worker_beat(w);
-		n = poll(pfd, 2, io_timeout(worker_bound(w, until)));
+		beat_post(w);
+		n = poll(pfd, 2, io_timeout(beat_bound(w, until)));
 		if (n > 0 && session_woken(w))
 			return -1;
 	} while (io_now() < until);
@@ -133,9 +133,9 @@ session_send(struct worker *w, int fd, const char *buf, size_t len,
 	deadline = io_deadline((int64_t)w->w_cf->cf_timeout * 1000);
 	while (off < len) {
 		done = 0;
-		worker_beat(w);
+		beat_post(w);
 		if ((w->w_block ? io_send_wake : io_write_wake)(fd, buf + off,
-		    len - off, worker_bound(w, deadline), wake, &done) != -1)
+		    len - off, beat_bound(w, deadline), wake, &done) != -1)
 			done = len - off;
 		off += done;
 		st->st_out += done;
@@ -199,9 +199,9 @@ session_error(struct worker *w, int fd, const char *line, size_t len,
 	size_t done;
 
 	do {
-		worker_beat(w);
+		beat_post(w);
 		done = 0;
-		if (io_write_all(fd, line, len, worker_bound(w, until),
+		if (io_write_all(fd, line, len, beat_bound(w, until),
 		    &done) != -1)
 			done = len;
 		line += done;
@@ -227,8 +227,8 @@ session_linger(struct worker *w, int fd)
 	if (shutdown(fd, SHUT_WR) == -1)
 		return;
 	for (;;) {
-		worker_beat(w);
-		if ((r = io_wait(fd, POLLIN, worker_bound(w, until))) == 0 &&
+		beat_post(w);
+		if ((r = io_wait(fd, POLLIN, beat_bound(w, until))) == 0 &&
 		    io_now() < until)
 			continue;
 		if (r != 1)
@@ -319,13 +319,13 @@ session_read(struct worker *w, struct linereader *lr, int64_t deadline,
 	int status;
 
 	for (;;) {
-		worker_beat(w);
+		beat_post(w);
 		*msg = NULL;
 		*len = 0;
 		if (w->w_cf->cf_framing == FRAMING_RAW)
-			status = lr_chunk(lr, worker_bound(w, deadline), msg, len);
+			status = lr_chunk(lr, beat_bound(w, deadline), msg, len);
 		else
-			status = lr_read(lr, worker_bound(w, deadline), msg, len);
+			status = lr_read(lr, beat_bound(w, deadline), msg, len);
 		if (status != LR_TIMEOUT)
 			return status;
 		if (session_expired(lr, deadline)) {

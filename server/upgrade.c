@@ -417,7 +417,7 @@ upgrade_rollback(struct config *cf, struct scoreboard *sb, int stopping)
 	    UPGRADE_EXEC_FAILED)
 		snprintf(how, sizeof(how), "could not execute %s", up_path);
 	else
-		pool_status_words(up_status, how, sizeof(how));
+		log_wait_words(up_status, how, sizeof(how));
 	up_child = 0;
 	up_ended = 0;
 	notify_mute(0);

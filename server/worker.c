@@ -72,34 +72,7 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	if (accept_init(w) == -1)
 		fatal("accept setup");
 	w->w_slot->ss_pid = getpid();
-	worker_beat(w);
-}
-
-/*
- * Post the heartbeat WorkerTimeout watches: the worker is not stuck.
- * One store to the slot, no system call beyond the clock.
- */
-void
-worker_beat(const struct worker *w)
-{
-	if (w->w_beatms > 0)
-		w->w_slot->ss_beat = io_now();
-}
-
-/*
- * The deadline a wait may use: deadline itself, or, with WorkerTimeout,
- * no later than the next heartbeat is due.  A wait cut short this way
- * beats and waits again.
- */
-int64_t
-worker_bound(const struct worker *w, int64_t deadline)
-{
-	int64_t beat;
-
-	if (w->w_beatms == 0)
-		return deadline;
-	beat = io_now() + w->w_beatms;
-	return deadline == IO_NEVER || beat < deadline ? beat : deadline;
+	beat_post(w);
 }
 
 /* Whether this worker has served its share (MaxConnectionsPerChild). */
@@ -132,6 +105,8 @@ worker_serve(struct worker *w, struct conn *c)
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "connection from %s closed (%s)",
 		    st.st_client, log_end_word(st.st_end));
+	/* A reopen asked for during the session: this line goes to the new file. */
+	reopen_worker();
 	log_access(&st);
 	sb_session_end(ss, &st, io_now());
 	sb_set_state(ss, SB_WAITING);
