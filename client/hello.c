@@ -55,12 +55,6 @@ static void	send_line(struct hello *, const char *, size_t);
 static void	finish(struct hello *);
 static int	parse_seconds(const char *);
 
-static const struct opt_long longopts[] = {
-	{ "help",	OPT_NOARG,	'h' },
-	{ "version",	OPT_NOARG,	'V' },
-	{ NULL,		0,		0 }
-};
-
 /* -h, --help: the whole help on standard output. */
 static void
 usage(void)
@@ -223,7 +217,7 @@ main(int argc, char *argv[])
 	h.h_wait_ms = 30000;
 	signal(SIGPIPE, SIG_IGN);
 	opt_init(&o, argc, argv);
-	while ((ch = opt_next(&o, "46hqrVw:", longopts)) != -1) {
+	while ((ch = opt_next(&o, "46hqrVw:", opt_std_longs)) != -1) {
 		switch (ch) {
 		case '4':
 			family = AF_INET;

@@ -167,12 +167,6 @@ static void	json_str(const char *);
 static void	report_json(const struct bench *);
 static void	check_message(const struct bench *, const char *);
 
-static const struct opt_long longopts[] = {
-	{ "help",	OPT_NOARG,	'h' },
-	{ "version",	OPT_NOARG,	'V' },
-	{ NULL,		0,		0 }
-};
-
 /* -h, --help: the whole help on standard output. */
 static void
 usage(void)
@@ -918,7 +912,8 @@ main(int argc, char *argv[])
 	b.b_conns = 16;
 	b.b_wait = 10 * NS;
 	opt_init(&o, argc, argv);
-	while ((ch = opt_next(&o, "46c:hjkm:n:rt:Vw:", longopts)) != -1) {
+	while ((ch = opt_next(&o, "46c:hjkm:n:rt:Vw:", opt_std_longs)) !=
+	    -1) {
 		switch (ch) {
 		case '4':
 			family = AF_INET;

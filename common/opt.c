@@ -11,6 +11,12 @@ static int	opt_long(struct opt *, const char *, const struct opt_long *);
 static int	opt_short(struct opt *, const char *);
 static void	opt_finish(struct opt *);
 
+const struct opt_long opt_std_longs[] = {
+	{ "help",	OPT_NOARG,	'h' },
+	{ "version",	OPT_NOARG,	'V' },
+	{ NULL,		0,		0 }
+};
+
 /*
  * Start parsing argv[1..argc-1].  opt_next() moves the operands, in
  * their order, to the front of argv (after argv[0]); argv must be

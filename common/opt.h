@@ -41,6 +41,9 @@ struct opt {
 	char		**o_args;	/* after -1: the operands, in order */
 };
 
+/* --help as -h and --version as -V: the long options every program has. */
+extern const struct opt_long opt_std_longs[];
+
 void	 opt_init(struct opt *, int argc, char **argv);
 int	 opt_next(struct opt *, const char *shorts,
 	    const struct opt_long *longs);

@@ -49,12 +49,6 @@ static int	detach(void);
 static void	detach_wait(int, pid_t) __attribute__((__noreturn__));
 static int	start(struct config *, const struct cmdline *, int);
 
-static const struct opt_long longopts[] = {
-	{ "help",	OPT_NOARG,	'h' },
-	{ "version",	OPT_NOARG,	'V' },
-	{ NULL,		0,		0 }
-};
-
 /* -h, --help: the whole help on standard output. */
 static void
 usage(void)
@@ -153,7 +147,7 @@ parse_options(int argc, char **argv, struct options *op)
 
 	memset(op, 0, sizeof(*op));
 	opt_init(&o, argc, argv);
-	while ((ch = opt_next(&o, "C:df:hk:l:tVw:", longopts)) != -1) {
+	while ((ch = opt_next(&o, "C:df:hk:l:tVw:", opt_std_longs)) != -1) {
 		switch (ch) {
 		case 'C':
 		case 'l':
