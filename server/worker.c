@@ -105,7 +105,7 @@ worker_serve(struct worker *w, struct conn *c)
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "connection from %s closed (%s)",
 		    st.st_client, log_end_word(st.st_end));
-	/* A reopen asked for during the session: this line goes to the new file. */
+	/* A reopen asked for during the session: log to the new file. */
 	reopen_worker();
 	log_access(&st);
 	sb_session_end(ss, &st, io_now());
