@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <netdb.h>
@@ -100,6 +101,59 @@ addr_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 	return 0;
 }
 
+/* Write the decimal n at p; return the end. */
+static char *
+addr_putnum(char *p, unsigned long n)
+{
+	char tmp[20];
+	size_t i = 0;
+
+	do
+		tmp[i++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	while (i > 0)
+		*p++ = tmp[--i];
+	return p;
+}
+
+/*
+ * An IPv4 address and port, or an IPv6 one without a scope, printed
+ * into out (ADDR_STRMAX bytes) without getnameinfo() and printf(): the
+ * worker prints every client's address, and those two cost as much as
+ * a system call.  Return 0, or -1 for what only getnameinfo() can do.
+ */
+static int
+addr_fmt_fast(const struct sockaddr *sa, socklen_t salen, char *out)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	const unsigned char *b;
+	char *p = out;
+	int i;
+
+	if (sa->sa_family == AF_INET && salen >= sizeof(*sin)) {
+		b = (const unsigned char *)&sin->sin_addr;
+		for (i = 0; i < 4; i++) {
+			p = addr_putnum(p, b[i]);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		p = addr_putnum(p, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6 && salen >= sizeof(*sin6) &&
+	    sin6->sin6_scope_id == 0) {
+		*p++ = '[';
+		if (inet_ntop(AF_INET6, &sin6->sin6_addr, p,
+		    INET6_ADDRSTRLEN) == NULL)
+			return -1;
+		p += strlen(p);
+		*p++ = ']';
+		*p++ = ':';
+		p = addr_putnum(p, ntohs(sin6->sin6_port));
+	} else
+		return -1;
+	*p = '\0';
+	return 0;
+}
+
 /*
  * Print a socket address as "1.2.3.4:80" or "[::1]:80" into buf.
  * Return 0, or -1 when the address cannot be printed (buf then says "?").
@@ -109,6 +163,10 @@ addr_fmt(const struct sockaddr *sa, socklen_t salen, char *buf, size_t len)
 {
 	char host[ADDR_HOSTMAX], port[ADDR_PORTMAX + 26];
 
+	_Static_assert(ADDR_STRMAX >= INET6_ADDRSTRLEN + ADDR_PORTMAX + 3,
+	    "room for \"[v6]:port\"");
+	if (len >= ADDR_STRMAX && addr_fmt_fast(sa, salen, buf) == 0)
+		return 0;
 	if (getnameinfo(sa, salen, host, sizeof(host), port, sizeof(port),
 	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(buf, len, "?");

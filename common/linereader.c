@@ -184,16 +184,6 @@ lr_read(struct linereader *lr, int64_t deadline, const char **line,
 	for (;;) {
 		p = lr->lr_buf + lr->lr_start;
 		n = lr->lr_end - lr->lr_start;
-		/*
-		 * A line whose bytes trickle in must not hold the reader
-		 * forever: from its first byte it has lr_linems, whatever
-		 * the caller's (idle) deadline says.  Bytes already
-		 * buffered behind a line count as arriving now.
-		 */
-		if (n == 0)
-			lr->lr_first = 0;
-		else if (lr->lr_first == 0)
-			lr->lr_first = io_now();
 		nl = memchr(p + lr->lr_scan, '\n', n - lr->lr_scan);
 		if (nl != NULL) {
 			*line = p;
@@ -207,6 +197,17 @@ lr_read(struct linereader *lr, int64_t deadline, const char **line,
 				lr->lr_start = lr->lr_end = 0;
 			return *len > lr->lr_max ? LR_TOOLONG : LR_LINE;
 		}
+		/*
+		 * A line whose bytes trickle in must not hold the reader
+		 * forever: from its first byte it has lr_linems, whatever
+		 * the caller's (idle) deadline says.  Bytes already
+		 * buffered behind a line count as arriving now.  A line
+		 * that came whole needs no clock.
+		 */
+		if (n == 0)
+			lr->lr_first = 0;
+		else if (lr->lr_first == 0)
+			lr->lr_first = io_now();
 		lr->lr_scan = n;
 		/* The longest legal line plus CR is lr_max + 1 bytes. */
 		if (n > lr->lr_max + 1 ||

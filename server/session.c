@@ -375,8 +375,8 @@ session_loop(struct worker *w, int fd, struct linereader *lr,
 	size_t len;
 	int status;
 
-	deadline = io_deadline(idle);
 	w->w_slot->ss_idle = quiet = io_now();
+	deadline = quiet + idle;
 	for (;;) {
 		if (w->w_reclaim && session_reclaimed(w, fd, st))
 			break;
