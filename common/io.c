@@ -97,6 +97,19 @@ io_write_wake(int fd, const void *buf, size_t len, int64_t deadline,
 }
 
 /*
+ * io_write_all() for a socket that may be in blocking mode: a blocking
+ * write() would wait on, past the deadline, each time a signal cut it.
+ */
+ssize_t
+io_send_all(int fd, const void *buf, size_t len, int64_t deadline,
+    size_t *done)
+{
+	static const int none[2] = { -1, -1 };
+
+	return io_put(fd, buf, len, deadline, none, done, 1);
+}
+
+/*
  * io_write_wake() for a socket that may be in blocking mode: each send()
  * is nonblocking on its own (MSG_DONTWAIT), so the wait for a slow peer
  * is still ours, with its wake descriptors.  A signal, too, makes it look

@@ -20,6 +20,8 @@ ssize_t	 io_write_all(int fd, const void *buf, size_t len, int64_t deadline,
 	    size_t *done);
 ssize_t	 io_write_wake(int fd, const void *buf, size_t len, int64_t deadline,
 	    const int wake[2], size_t *done);
+ssize_t	 io_send_all(int fd, const void *buf, size_t len, int64_t deadline,
+	    size_t *done);
 ssize_t	 io_send_now(int fd, const void *buf, size_t len);
 ssize_t	 io_send_wake(int fd, const void *buf, size_t len, int64_t deadline,
 	    const int wake[2], size_t *done);

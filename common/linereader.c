@@ -124,12 +124,13 @@ lr_got(struct linereader *lr, ssize_t got)
 
 #ifdef MSG_DONTWAIT
 /*
- * lr_fill() on a blocking socket whose SO_RCVTIMEO makes a read() give
- * up now and then: one read() and no poll() per line, which is what a
- * conversation of short lines costs least with.  A signal (EINTR) is
- * LR_WAKE, for the caller to look at what it says; the receive timeout
- * is LR_TIMEOUT, whether or not the caller's deadline has come; a
- * deadline already past only takes what has arrived.
+ * lr_fill() on a blocking socket: one recv() and no poll() per line,
+ * which is what a conversation of short lines costs least with.  The
+ * caller's process has a signal end a recv() now and then (EINTR),
+ * which is LR_WAKE, for it to look at what the signal says.  Only after
+ * such a wake can the deadline have passed while we waited: then, and
+ * until it is found not to have, the reads take only what has arrived,
+ * and none is LR_TIMEOUT.  So a line that comes in time costs no clock.
  */
 static int
 lr_fill_blocking(struct linereader *lr, int64_t deadline, size_t want)
@@ -137,11 +138,17 @@ lr_fill_blocking(struct linereader *lr, int64_t deadline, size_t want)
 	ssize_t got;
 	int flags = 0;
 
-	if (deadline != IO_NEVER && io_timeout(deadline) == 0)
-		flags = MSG_DONTWAIT;
+	if (lr->lr_woke) {
+		if (deadline != IO_NEVER && io_timeout(deadline) == 0)
+			flags = MSG_DONTWAIT;
+		else
+			lr->lr_woke = 0;
+	}
 	got = recv(lr->lr_fd, lr->lr_buf + lr->lr_end, want, flags);
-	if (got < 0 && errno == EINTR)
+	if (got < 0 && errno == EINTR) {
+		lr->lr_woke = 1;
 		return LR_WAKE;
+	}
 	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return LR_TIMEOUT;
 	return lr_got(lr, got);

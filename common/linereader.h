@@ -29,7 +29,8 @@ struct linereader {
 	size_t	 lr_scan;	/* bytes from lr_start known to hold no '\n' */
 	int	 lr_eof;
 	int	 lr_wake[2];	/* descriptors that end a wait early, or -1 */
-	int	 lr_block;	/* lr_fd: a blocking socket with SO_RCVTIMEO */
+	int	 lr_block;	/* lr_fd: a blocking socket (see lr_fill()) */
+	int	 lr_woke;	/* a signal ended the last recv() */
 	uint64_t lr_bytes;	/* bytes read from lr_fd in all */
 	int64_t	 lr_linems;	/* a line's time from its first byte, 0: any */
 	int64_t	 lr_first;	/* io_now() when the pending line began, or 0 */

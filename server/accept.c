@@ -80,7 +80,7 @@ static int	accept_ready(struct worker *, unsigned, struct conn *);
 static int	accept_pause(struct worker *);
 static int	accept_poll(struct worker *, int, unsigned *);
 static int	accept_lock(const struct worker *, int);
-static void	accept_ticks(const struct worker *, int);
+static void	accept_untick(int);
 #ifdef HAVE_EPOLL
 static int	accept_epoll_init(struct worker *);
 static int	accept_epoll(struct worker *, unsigned *);
@@ -154,8 +154,9 @@ accept_mutex_free(struct accept_mutex *am)
 /*
  * In the worker, once: choose the way to wait and set it up.  Linux's
  * accepted sockets inherit TCP_NODELAY from their listener, so it is set
- * here once rather than on every connection.  Return 0, or -1 with
- * errno set.
+ * here once rather than on every connection; and the socket timeouts,
+ * which must be off (see wake_tick_start()).  Return 0, or -1 with errno
+ * set.
  */
 int
 accept_init(struct worker *w)
@@ -165,8 +166,7 @@ accept_init(struct worker *w)
 	for (i = 0; i < w->w_nlfd; i++) {
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
-		if (w->w_block)
-			accept_ticks(w, w->w_lfd[i]);
+		accept_untick(w->w_lfd[i]);
 	}
 	w->w_epfd = -1;
 	w->w_lheld = 1;
@@ -242,23 +242,16 @@ accept_epoll(struct worker *w, unsigned *ready)
 #endif
 
 /*
- * A blocking session socket reads with a receive timeout, so that its
- * worker wakes now and then even when no signal reaches it (see
- * BLOCK_TICK_MS, or WorkerTimeout's heartbeat).  Sends never block (MSG_DONTWAIT); the send timeout
- * only bounds the best-effort error lines.  On Linux an accepted socket
- * inherits both from its listener, so they are set there once.
+ * No receive or send timeout on a listener: accepted sockets would
+ * inherit them, and each blocking recv() would arm a kernel timer.  The
+ * hellod 0.1 that a binary upgrade replaces set them (a second).
  */
 static void
-accept_ticks(const struct worker *w, int fd)
+accept_untick(int fd)
 {
 	struct timeval tv;
-	int64_t ms = BLOCK_TICK_MS;
 
-	/* WorkerTimeout's heartbeat may be due more often. */
-	if (w->w_beatms > 0 && w->w_beatms < ms)
-		ms = w->w_beatms;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	memset(&tv, 0, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
@@ -355,10 +348,6 @@ accept_ready(struct worker *w, unsigned ready, struct conn *c)
 		fd = net_accept(w->w_lfd[i], (struct sockaddr *)&c->cn_peer,
 		    &c->cn_peerlen, !w->w_block);
 		if (fd != -1) {
-#if !defined(__linux__)
-			if (w->w_block)
-				accept_ticks(w, fd);
-#endif
 			c->cn_fd = fd;
 			c->cn_listener = i;
 			w->w_next = (i + 1) % w->w_nlfd;
@@ -404,7 +393,9 @@ accept_next(struct worker *w, struct conn *c)
 	unsigned ready;
 	int r, locked = 0;
 
+	wake_tick_wait();
 	for (;;) {
+		wake_tick_idle(w);
 		if (accept_leave(w))
 			break;
 		if (w->w_paused != 0) {

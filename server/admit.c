@@ -176,7 +176,7 @@ admit_limit(struct worker *w, int fd, const struct sockaddr *client,
 		*colon = '\0';
 	log_msg(LOG_L_WARN, "too many connections from %s "
 	    "(MaxConnectionsPerIP %d)", host, w->w_cf->cf_max_per_ip);
-	(void)io_write_all(fd, ERR_TOOMANY, sizeof(ERR_TOOMANY) - 1,
+	(void)io_send_all(fd, ERR_TOOMANY, sizeof(ERR_TOOMANY) - 1,
 	    io_deadline(ERR_WAIT_MS), &done);
 	st->st_out += done;
 	/* The worker is wanted for others: no waiting. */

@@ -35,7 +35,7 @@
 #define SPAWN_BATCH_MAX	64	/* workers starting at once, on demand */
 #define BACKOFF_MIN_MS	1000	/* first wait before respawning a crasher */
 #define BACKOFF_MAX_MS	32000	/* longest wait before respawning a crasher */
-#define BLOCK_TICK_MS	1000	/* a blocking session read wakes this often */
+#define BLOCK_TICK_MS	1000	/* a serving worker's SIGALRM tick (wake.c) */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
 #define MAX_ALLOW	32	/* ProxyAllow, StatusAllow ranges */
 #define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
@@ -307,6 +307,8 @@ struct worker {
 	int			 w_orphan;	/* the master is gone */
 	int			 w_reclaim;	/* USR2: close an idle session */
 	int64_t			 w_beatms;	/* heartbeat interval, 0: off */
+	int64_t			 w_tickms;	/* SIGALRM interval while serving */
+	int			 w_ticking;	/* the interval timer runs */
 	int64_t			 w_paused;	/* no accept until then */
 	int64_t			 w_complained;	/* last accept error logged */
 	char			*w_in;		/* the line being read */
@@ -454,6 +456,9 @@ int64_t	 beat_bound(const struct worker *, int64_t deadline);
 int	 wake_init(struct worker *);
 int	 wake_check(struct worker *);
 int	 wake_pending(const struct worker *);
+void	 wake_tick_start(struct worker *);
+void	 wake_tick_wait(void);
+void	 wake_tick_idle(struct worker *);
 
 /* accept.c */
 int	 accept_check(const struct config *, char *err, size_t errlen);

@@ -201,7 +201,7 @@ session_error(struct worker *w, int fd, const char *line, size_t len,
 	do {
 		beat_post(w);
 		done = 0;
-		if (io_write_all(fd, line, len, beat_bound(w, until),
+		if (io_send_all(fd, line, len, beat_bound(w, until),
 		    &done) != -1)
 			done = len;
 		line += done;
@@ -333,7 +333,7 @@ session_read(struct worker *w, struct linereader *lr, int64_t deadline,
 				*msg = "";
 			return status;
 		}
-		/* The blocking read's tick: look at the pipes (see worker.c). */
+		/* Not over yet: let the caller look at the pipes meanwhile. */
 		if (lr->lr_block)
 			return LR_WAKE;
 	}

@@ -3,11 +3,14 @@
  * struct worker: TERM, USR1 and USR2 from the master (through a
  * self-pipe, so that any wait can include them) and the master's death
  * (EOF on the death pipe).  URG asks it to take the master's reopened
- * logs (reopen.c), which wake_check() does.
+ * logs (reopen.c), which wake_check() does.  And while it serves, its
+ * own SIGALRM tick (wake_tick_start()).
  *
  * The handlers only set a flag and write a byte; wake_check() reads the
  * flags into the worker, so no other file sees a global.
  */
+#include <sys/time.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,9 +23,12 @@
 static volatile sig_atomic_t	got_term;
 static volatile sig_atomic_t	got_usr1;
 static volatile sig_atomic_t	got_usr2;
+static volatile sig_atomic_t	got_tick;
 static int			wake_w = -1;	/* write end of the self-pipe */
 
 static void	wake_sig(int);
+static void	wake_tick_sig(int);
+static void	wake_timer(int64_t);
 
 static void
 wake_sig(int sig)
@@ -42,6 +48,14 @@ wake_sig(int sig)
 		/* nothing to do */
 	}
 	errno = saved;
+}
+
+/* The tick only has to end a blocked call: no byte, no flag to act on. */
+static void
+wake_tick_sig(int sig)
+{
+	(void)sig;
+	got_tick = 1;
 }
 
 /*
@@ -73,6 +87,9 @@ wake_init(struct worker *w)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGURG, &sa, NULL);
+	/* No SA_RESTART, for this one above all: it is there to interrupt. */
+	sa.sa_handler = wake_tick_sig;
+	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -125,4 +142,59 @@ int
 wake_pending(const struct worker *w)
 {
 	return got_term || got_usr1 || w->w_stop || w->w_finish;
+}
+
+/*
+ * A session blocks in recv() on its socket, with no poll() and no
+ * timeout of the socket's own: a receive timeout would arm and cancel a
+ * kernel timer on every line.  So while it serves, the worker has an
+ * interval timer instead, one for the process: every w_tickms its
+ * SIGALRM ends a blocked recv() with EINTR, and the session looks at its
+ * deadlines (Timeout, LineTimeout), at the pipes (a signal that came
+ * just before it blocked is seen then) and at the master's death pipe,
+ * and posts its heartbeat.  Start it before a session, if it is not
+ * running yet.
+ */
+void
+wake_tick_start(struct worker *w)
+{
+	if (w->w_ticking || !w->w_block)
+		return;
+	wake_timer(w->w_tickms);
+	w->w_ticking = 1;
+}
+
+/* The wait for a connection begins: ticks seen so far were the session's. */
+void
+wake_tick_wait(void)
+{
+	got_tick = 0;
+}
+
+/*
+ * After a wait for a connection: a tick that came during it found the
+ * worker idle, and an idle worker waits on its pipes, which need no tick.
+ * So the timer stops, and an idle pool sleeps; under load the timer just
+ * runs on, at no cost a session.
+ */
+void
+wake_tick_idle(struct worker *w)
+{
+	if (!w->w_ticking || !got_tick)
+		return;
+	wake_timer(0);
+	w->w_ticking = 0;
+	got_tick = 0;
+}
+
+/* Set the interval timer to ms, or stop it (0). */
+static void
+wake_timer(int64_t ms)
+{
+	struct itimerval it;
+
+	it.it_interval.tv_sec = (time_t)(ms / 1000);
+	it.it_interval.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	it.it_value = it.it_interval;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
 }

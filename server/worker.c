@@ -40,11 +40,9 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	w->w_deathfd = wc->wc_deathfd;
 #if defined(MSG_DONTWAIT) && !defined(HELLOD_PORTABLE)
 	/*
-	 * Sessions read blocking sockets: a line costs one read() and one
-	 * send(), not a poll() more.  Signals end the read with EINTR, and
-	 * the receive timeout wakes the worker every BLOCK_TICK_MS to look
-	 * at what a signal may have said just before it blocked and at the
-	 * master's death pipe.
+	 * Sessions read blocking sockets: a line costs one recv() and one
+	 * send(), not a poll() more.  Signals end the recv() with EINTR,
+	 * and so does the worker's SIGALRM tick (see wake_tick_start()).
 	 */
 	w->w_block = 1;
 #endif
@@ -59,14 +57,16 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	/*
 	 * With WorkerTimeout, every wait is cut into pieces short enough
 	 * that the heartbeat moves well within it: at least once a second,
-	 * and three times a WorkerTimeout.  accept_init() needs it for the
-	 * blocking reads' tick.
+	 * and three times a WorkerTimeout; the sessions' tick too.
 	 */
 	if (w->w_cf->cf_worker_timeout > 0) {
 		w->w_beatms = (int64_t)w->w_cf->cf_worker_timeout * 1000 / 3;
 		if (w->w_beatms > 1000)
 			w->w_beatms = 1000;
 	}
+	w->w_tickms = BLOCK_TICK_MS;
+	if (w->w_beatms > 0 && w->w_beatms < w->w_tickms)
+		w->w_tickms = w->w_beatms;
 	if (session_init(w) == -1)
 		fatal("session buffers");
 	if (accept_init(w) == -1)
@@ -98,6 +98,7 @@ worker_serve(struct worker *w, struct conn *c)
 	st.st_start_ms = io_now();
 	ss->ss_sessions++;
 	sb_set_state(ss, w->w_finish ? SB_GRACEFUL : SB_READING);
+	wake_tick_start(w);
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "accepted from %s", st.st_client);
 	session_run(w, c, &st);

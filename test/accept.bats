@@ -77,3 +77,27 @@ all_waiting() {
 		stop_hellod
 	done
 }
+
+# vcsw PID: the process's voluntary context switches so far.
+vcsw() {
+	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
+}
+
+@test "a worker's tick stops once it waits idle: an idle pool sleeps" {
+	[ -r /proc/self/status ] || skip "no /proc"
+	start_hellod -w 1 -C "PidFile $PIDF"
+	local kid before after
+	kid=$(children "$HELLOD_PID")
+	run -0 talk "$PORT" <<<$'ann\nexit'
+	assert_output $'welcome!\nhello, ann!'
+	# Serving, the worker ticks every second (SIGALRM); the first tick
+	# that finds it idle stops the timer.  Give that tick time to come,
+	# then watch the worker for three seconds: a timer still running
+	# would wake it three times.
+	sleep 1.5
+	before=$(vcsw "$kid")
+	sleep 3
+	after=$(vcsw "$kid")
+	echo "# wake-ups of the idle worker in 3 s: $((after - before))" >&3
+	[ $((after - before)) -lt 2 ]
+}
