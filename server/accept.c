@@ -41,7 +41,6 @@
 #endif
 
 #include <sys/mman.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +79,6 @@ static int	accept_ready(struct worker *, unsigned, struct conn *);
 static int	accept_pause(struct worker *);
 static int	accept_poll(struct worker *, int, unsigned *);
 static int	accept_lock(const struct worker *, int);
-static void	accept_untick(int);
 #ifdef HAVE_EPOLL
 static int	accept_epoll_init(struct worker *);
 static int	accept_epoll(struct worker *, unsigned *);
@@ -154,9 +152,8 @@ accept_mutex_free(struct accept_mutex *am)
 /*
  * In the worker, once: choose the way to wait and set it up.  Linux's
  * accepted sockets inherit TCP_NODELAY from their listener, so it is set
- * here once rather than on every connection; and the socket timeouts,
- * which must be off (see wake_tick_start()).  Return 0, or -1 with errno
- * set.
+ * here once rather than on every connection.  Return 0, or -1 with
+ * errno set.
  */
 int
 accept_init(struct worker *w)
@@ -166,7 +163,6 @@ accept_init(struct worker *w)
 	for (i = 0; i < w->w_nlfd; i++) {
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
-		accept_untick(w->w_lfd[i]);
 	}
 	w->w_epfd = -1;
 	w->w_lheld = 1;
@@ -240,21 +236,6 @@ accept_epoll(struct worker *w, unsigned *ready)
 	return 0;
 }
 #endif
-
-/*
- * No receive or send timeout on a listener: accepted sockets would
- * inherit them, and each blocking recv() would arm a kernel timer.  The
- * hellod 0.1 that a binary upgrade replaces set them (a second).
- */
-static void
-accept_untick(int fd)
-{
-	struct timeval tv;
-
-	memset(&tv, 0, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 /*
  * Take (on != 0) or release the generation's accept mutex.  Return 0,

@@ -164,11 +164,16 @@ wake_tick_start(struct worker *w)
 	w->w_ticking = 1;
 }
 
-/* The wait for a connection begins: ticks seen so far were the session's. */
+/*
+ * The wait for a connection begins: ticks seen so far were the
+ * session's.  A write only when needed: the page is the master's until
+ * a worker writes to it, and an idle worker should not copy it.
+ */
 void
 wake_tick_wait(void)
 {
-	got_tick = 0;
+	if (got_tick)
+		got_tick = 0;
 }
 
 /*
