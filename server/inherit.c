@@ -7,7 +7,6 @@
  * the configuration inherit_apply() matches them to Listen addresses.
  */
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -42,10 +41,11 @@ static int	inherit_find(const struct hostport *);
 
 /*
  * Is ih a listening TCP socket?  Note its address, make it close-on-exec
- * and nonblocking as our own listeners are, without socket timeouts:
- * accepted sockets would inherit them, and a blocking recv() would arm a
- * kernel timer each time (see wake_tick_start()); the hellod 0.1 that a
- * binary upgrade replaces set them.  Return 0, or -1 with err.
+ * and nonblocking as our own listeners are.  Its socket timeouts stay as
+ * they are, even those the hellod 0.1 that a binary upgrade replaces set
+ * (a second): that master's workers, still serving, wake by them.  Ours
+ * only pay a kernel timer a line for them (see wake_tick_start()).
+ * Return 0, or -1 with err.
  */
 static int
 inherit_check(struct inherited *ih, char *err, size_t errlen)
@@ -74,15 +74,7 @@ inherit_check(struct inherited *ih, char *err, size_t errlen)
 	if (why == NULL && (io_cloexec(ih->ih_fd) == -1 ||
 	    io_nonblock(ih->ih_fd, 1) == -1))
 		why = strerror(errno);
-	if (why == NULL) {
-		struct timeval none;
 
-		memset(&none, 0, sizeof(none));
-		(void)setsockopt(ih->ih_fd, SOL_SOCKET, SO_RCVTIMEO, &none,
-		    sizeof(none));
-		(void)setsockopt(ih->ih_fd, SOL_SOCKET, SO_SNDTIMEO, &none,
-		    sizeof(none));
-	}
 	if (why != NULL) {
 		snprintf(err, errlen, "inherited descriptor %d%s%s%s is not a "
 		    "listening stream socket: %s", ih->ih_fd,
