@@ -138,3 +138,50 @@ os.execvp(sys.argv[1], sys.argv[1:])' hellod
 	run -0 talk "$PORT" <<<$'sarah\nexit'
 	assert_output $'welcome!\nhello, sarah!'
 }
+
+@test "activation: an inherited socket's timeouts are left as they are (a 0.1 master's workers during an upgrade wake by them)" {
+	# The other holder of the socket sees its options after hellod has
+	# served on it: hellod must not have changed them for both.
+	run -0 python3 - "$(command -v hellod)" <<'PY'
+import os, signal, socket, struct, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 1, 0))
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+port = s.getsockname()[1]
+pid = os.fork()
+if pid == 0:
+    os.dup2(s.fileno(), 3)
+    os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+    os.execv(sys.argv[1], ["hellod", "-w", "1", "-C", "ErrorLog /dev/null",
+                           "-C", "PidFile " + os.environ["BATS_TEST_TMPDIR"] + "/h.pid"])
+try:
+    deadline = time.time() + 5
+    while True:
+        try:
+            c = socket.create_connection(("127.0.0.1", port), 1)
+            c.settimeout(2)
+            c.sendall(b"x\nexit\n")
+            got = b""
+            while True:
+                d = c.recv(100)
+                if not d:
+                    break
+                got += d
+            c.close()
+            if got == b"welcome!\nhello, x!\n":
+                break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            sys.exit("no session served")
+        time.sleep(0.05)
+    sec, usec = struct.unpack("ll", s.getsockopt(socket.SOL_SOCKET,
+                                                 socket.SO_RCVTIMEO, 16))
+    print("served; SO_RCVTIMEO %d.%06d" % (sec, usec))
+finally:
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+PY
+	assert_output "served; SO_RCVTIMEO 1.000000"
+}
