@@ -52,3 +52,39 @@ build_with() {
 	assert_output --regexp '-o client/httpget '
 	assert_line --partial './server/hellod'
 }
+
+@test "build: -DHELLOD_PORTABLE (no epoll, no blocking reads) builds clean and serves: a session, Timeout, TERM" {
+	run -0 make -C "$SRC" CPPFLAGS=-DHELLOD_PORTABLE server/hellod
+	refute_output --partial warning
+	PATH="$SRC/server:$PATH"
+	run -1 --separate-stderr hellod -t -C 'AcceptMutex epoll'
+	assert_equal "${stderr_lines[0]}" "hellod: AcceptMutex epoll: not available on this system"
+	WORKERS=2 start_hellod -w 2 -C "Timeout 2"
+	run -0 talk "$PORT" <<<$'ann\nexit'
+	assert_output $'welcome!\nhello, ann!'
+	# A client that says nothing is closed with an error line.
+	run -0 python3 -c 'import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2)
+c.settimeout(6)
+got = b""
+while True:
+    d = c.recv(100)
+    if not d:
+        break
+    got += d
+sys.stdout.write(got.decode())' "$PORT"
+	assert_output $'welcome!\nerror: timeout'
+	local kids
+	kids=$(children "$HELLOD_PID")
+	kill -TERM "$HELLOD_PID"
+	# shellcheck disable=SC2086
+	wait_until 5 all_gone "$HELLOD_PID" $kids
+}
+
+# all_gone PID...: none of them runs any more.
+all_gone() {
+	local p
+	for p in "$@"; do
+		! pid_alive "$p" || return 1
+	done
+}
