@@ -160,10 +160,9 @@ accept_init(struct worker *w)
 {
 	int i, on = 1;
 
-	for (i = 0; i < w->w_nlfd; i++) {
+	for (i = 0; i < w->w_nlfd; i++)
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
-	}
 	w->w_epfd = -1;
 	w->w_lheld = 1;
 	w->w_mech = ACCEPT_PTHREAD;

@@ -74,7 +74,6 @@ inherit_check(struct inherited *ih, char *err, size_t errlen)
 	if (why == NULL && (io_cloexec(ih->ih_fd) == -1 ||
 	    io_nonblock(ih->ih_fd, 1) == -1))
 		why = strerror(errno);
-
 	if (why != NULL) {
 		snprintf(err, errlen, "inherited descriptor %d%s%s%s is not a "
 		    "listening stream socket: %s", ih->ih_fd,

@@ -78,11 +78,6 @@ all_waiting() {
 	done
 }
 
-# vcsw PID: the process's voluntary context switches so far.
-vcsw() {
-	awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$1/status"
-}
-
 @test "a worker's tick stops once it waits idle: an idle pool sleeps" {
 	[ -r /proc/self/status ] || skip "no /proc"
 	start_hellod -w 1 -C "PidFile $PIDF"
@@ -95,9 +90,9 @@ vcsw() {
 	# then watch the worker for three seconds: a timer still running
 	# would wake it three times.
 	sleep 1.5
-	before=$(vcsw "$kid")
+	before=$(switches "$kid")
 	sleep 3
-	after=$(vcsw "$kid")
+	after=$(switches "$kid")
 	echo "# wake-ups of the idle worker in 3 s: $((after - before))" >&3
 	[ $((after - before)) -lt 2 ]
 }
