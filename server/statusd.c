@@ -41,6 +41,7 @@
 #define STATUS_SEND_MS	10000	/* to read the whole answer */
 #define STATUS_LINGER_MS 2000	/* to read our FIN before we close */
 #define STATUS_BACKOFF_MAX_MS 32000
+#define STATUS_PAUSE_MS	1000	/* no accept after EMFILE and the like */
 
 enum sc_state { SC_FREE, SC_READING, SC_WRITING, SC_LINGER };
 enum sd_page { PAGE_NONE, PAGE_METRICS, PAGE_AUTO, PAGE_FULL };
@@ -66,6 +67,8 @@ struct statusd {
 	int			 sd_lfd;
 	int			 sd_deathfd;
 	int			 sd_wakefd;
+	int64_t			 sd_paused;	/* no accept until then, or 0 */
+	int			 sd_failing;	/* accept failing: said once */
 	struct st_worker	*sd_slots;	/* room for a snapshot */
 	struct st_client	 sd_client[STATUS_CLIENTS];
 };
@@ -92,6 +95,7 @@ static void	sd_loop(struct statusd *) __attribute__((__noreturn__));
 static int	sd_poll_set(struct statusd *, struct pollfd *, int *,
 		    int64_t *);
 static void	sd_accept(struct statusd *);
+static void	sd_accept_failed(struct statusd *);
 static struct st_client *sd_slot(struct statusd *);
 static void	sd_read(struct statusd *, struct st_client *);
 static void	sd_write(struct st_client *);
@@ -344,8 +348,17 @@ sd_poll_set(struct statusd *sd, struct pollfd *pfd, int *map,
 	pfd[n++].events = POLLIN;
 	pfd[n].fd = sd->sd_deathfd;
 	pfd[n++].events = POLLIN;
-	pfd[n].fd = sd->sd_lfd;
+	/*
+	 * After EMFILE and the like the listener stays readable: leave it
+	 * out of the set until the pause ends, rather than spin on it.
+	 */
+	if (sd->sd_paused != 0 && io_now() >= sd->sd_paused)
+		sd->sd_paused = 0;
+	pfd[n].fd = sd->sd_paused != 0 ? -1 : sd->sd_lfd;
+	pfd[n].revents = 0;
 	pfd[n++].events = POLLIN;
+	if (sd->sd_paused != 0)
+		*deadline = sd->sd_paused;
 	for (i = 0; i < STATUS_CLIENTS; i++) {
 		c = &sd->sd_client[i];
 		if (c->sc_state == SC_FREE)
@@ -421,6 +434,25 @@ sd_slot(struct statusd *sd)
 	return oldest;
 }
 
+/*
+ * accept() failed.  EAGAIN and a client gone before we took it are
+ * nothing; anything else (EMFILE, ENFILE, ENOBUFS) pauses accepting for
+ * a second, as a worker does, and is logged once until an accept works
+ * again: a listener that stays readable would otherwise spin the loop.
+ */
+static void
+sd_accept_failed(struct statusd *sd)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED ||
+	    errno == EPROTO || errno == EINTR)
+		return;
+	if (!sd->sd_failing)
+		log_msg(LOG_L_WARN, "status listener: accept: %s; pausing "
+		    "a second at a time until it works", strerror(errno));
+	sd->sd_failing = 1;
+	sd->sd_paused = io_deadline(STATUS_PAUSE_MS);
+}
+
 /* Take every waiting connection there is room for. */
 static void
 sd_accept(struct statusd *sd)
@@ -433,8 +465,14 @@ sd_accept(struct statusd *sd)
 	for (;;) {
 		len = sizeof(ss);
 		if ((fd = net_accept(sd->sd_lfd, (struct sockaddr *)&ss,
-		    &len, 1)) == -1)
-			return;		/* EAGAIN, or an error to retry later */
+		    &len, 1)) == -1) {
+			sd_accept_failed(sd);
+			return;
+		}
+		if (sd->sd_failing) {
+			log_msg(LOG_L_NOTICE, "accepting status clients again");
+			sd->sd_failing = 0;
+		}
 		if ((c = sd_slot(sd)) == NULL) {
 			close(fd);
 			return;

@@ -292,6 +292,36 @@ Scoreboard'
 	assert_line 'hellod_generation 1'
 }
 
+# cpu_ticks PID: the user and system time PID has used, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+@test "EMFILE: the status process pauses accepting, says so once, and does not spin" {
+	start_status -w 1
+	local sp t0 t1
+	sp=$(status_pid)
+	# Few descriptors: about twenty held clients use them all up.
+	prlimit --pid "$sp" --nofile=30:30
+	python3 "$TOP/test/halfreq.py" "$SPORT" --hold 200 \
+	    --ready "$BATS_TEST_TMPDIR/held" 3>&- &
+	HOLD_PID=$!
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/held"
+	# Two seconds, well before the held clients' 408s free anything.
+	t0=$(cpu_ticks "$sp")
+	sleep 2
+	t1=$(cpu_ticks "$sp")
+	[ $((t1 - t0)) -lt 20 ] || fail "status process: $((t1 - t0)) ticks in 2 s"
+	run -0 grep -c 'status listener: accept: Too many open files' "$HELLOD_ERR"
+	assert_output 1
+	# Once the clients go, it serves again, and says so.
+	kill "$HOLD_PID"
+	wait "$HOLD_PID" 2>/dev/null || true
+	HOLD_PID=
+	wait_until 10 auto_says 'ServerMPM: prefork'
+	grep -q 'status: accepting status clients again' "$HELLOD_ERR"
+}
+
 @test "the status process is forked again when it dies" {
 	start_status -w 1
 	local old
