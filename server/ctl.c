@@ -2,6 +2,8 @@
  * ctl.c: the pid file (locked for the master's lifetime) and the -k
  * commands that find a running master through it.
  */
+#define _XOPEN_SOURCE	700	/* getpgid() */
+
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -58,7 +60,8 @@ static int	ctl_upgrade_fail(const struct scoreboard *);
 static pid_t	ctl_upgrade_started(struct scoreboard *, pid_t, uint32_t,
 		    uint32_t, int64_t);
 static int	ctl_upgrade_served(const struct config *, struct scoreboard *,
-		    pid_t, uint32_t);
+		    pid_t, pid_t, uint32_t);
+static int	ctl_upgrade_child(pid_t, pid_t);
 static int	ctl_status(const struct scoreboard *, int);
 
 /*
@@ -283,7 +286,7 @@ ctl_new_serving(const struct scoreboard *sb, uint32_t gen)
 
 	if (now == gen)
 		return 0;
-	for (i = 0; i < sb->sb_hdr->sh_nslots; i++) {
+	for (i = 0; i < sb->sb_nslots; i++) {
 		st = sb->sb_slot[i].ss_state;
 		if (sb->sb_slot[i].ss_generation == now && (st == SB_WAITING ||
 		    st == SB_READING || st == SB_WRITING))
@@ -376,7 +379,7 @@ ctl_status(const struct scoreboard *sb, int full)
 	struct st_worker *w;
 	struct st_snap sn;
 
-	if ((w = calloc(sb->sb_hdr->sh_nslots, sizeof(*w))) == NULL) {
+	if ((w = calloc(sb->sb_nslots, sizeof(*w))) == NULL) {
 		fprintf(stderr, "hellod: %s\n", strerror(errno));
 		return EXIT_FATAL;
 	}
@@ -537,7 +540,8 @@ ctl_upgrade(const struct config *cf, pid_t old, int pfd)
 		fprintf(stderr, "hellod: upgrade failed: the server (pid %ld) "
 		    "did not answer USR2\n", (long)old);
 		rc = EXIT_CTLFAIL;
-	} else if ((rc = ctl_upgrade_served(cf, &sb, new, failed)) == 0) {
+	} else if ((rc = ctl_upgrade_served(cf, &sb, old, new,
+	    failed)) == 0) {
 		/* The old master's workers finish their sessions, then it exits. */
 		if (kill(old, SIGWINCH) == -1 || ctl_wait_gone(pfd,
 		    io_deadline(((int64_t)cf->cf_graceful_timeout + 10) *
@@ -579,7 +583,7 @@ ctl_upgrade_started(struct scoreboard *sb, pid_t old, uint32_t started,
  */
 static int
 ctl_upgrade_served(const struct config *cf, struct scoreboard *sb,
-    pid_t new, uint32_t failed)
+    pid_t old, pid_t new, uint32_t failed)
 {
 	int64_t deadline = io_deadline(START_WAIT_MS), stop_by;
 
@@ -590,7 +594,8 @@ ctl_upgrade_served(const struct config *cf, struct scoreboard *sb,
 			fprintf(stderr, "hellod: the new master (pid %ld) did "
 			    "not serve within %d seconds; stopping it\n",
 			    (long)new, START_WAIT_MS / 1000);
-			(void)kill(new, SIGTERM);
+			if (ctl_upgrade_child(new, old))
+				(void)kill(new, SIGTERM);
 			stop_by = io_deadline(CTL_WAIT_MS);
 			while (sb->sb_hdr->sh_upgrade_failed == failed &&
 			    io_now() < stop_by)
@@ -600,6 +605,40 @@ ctl_upgrade_served(const struct config *cf, struct scoreboard *sb,
 		(void)poll(NULL, 0, 20);
 	}
 	return 0;
+}
+
+/*
+ * Is new the child of old, the new master of its upgrade?  new was read
+ * from the scoreboard, which workers can write: before signalling it,
+ * check with the system that old started it (its parent, in /proc), or,
+ * without /proc, that it is at least in old's process group.  A forged
+ * pid is then not signalled.
+ */
+static int
+ctl_upgrade_child(pid_t new, pid_t old)
+{
+	char path[64], buf[512], *p;
+	long ppid;
+	ssize_t n;
+	int fd;
+
+	if (new <= 1 || new == old)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)new);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return access("/proc/self/stat", F_OK) == -1 &&
+		    getpgid(new) != -1 && getpgid(new) == getpgid(old);
+	while ((n = read(fd, buf, sizeof(buf) - 1)) == -1 && errno == EINTR)
+		;
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything but ")". */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return 0;
+	return ppid == (long)old;
 }
 
 /* Say why the upgrade failed, in the master's words.  EXIT_CTLFAIL. */

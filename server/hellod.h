@@ -241,10 +241,16 @@ struct sb_counts {
 	uint64_t		c_bytes;
 };
 
+/*
+ * A process's view of the scoreboard.  sb_nslots is this process's own
+ * copy of the slot count: workers can write the shared header, so no
+ * loop or allocation may trust sh_nslots after the mapping is made.
+ */
 struct scoreboard {
 	struct sb_header	*sb_hdr;
 	struct sb_slot		*sb_slot;
 	size_t			 sb_size;
+	unsigned		 sb_nslots;
 };
 
 /* Why a session ended, for the access log. */
@@ -444,6 +450,8 @@ int	 pool_live(const struct pool *);
 int	 pool_fatal(const struct pool *);
 const char *pool_start_failed(const struct pool *, int tries);
 void	 pool_signal(struct pool *, int sig);
+pid_t	 pool_pid(const struct pool *, unsigned slot, uint32_t gen);
+int	 pool_serving(const struct pool *, const struct worker_ctx *);
 
 /* worker.c */
 void	 worker_main(const struct worker_ctx *) __attribute__((__noreturn__));
@@ -485,7 +493,8 @@ int	 limit_enter(struct scoreboard *, int slot, const struct sockaddr *,
 void	 limit_leave(struct scoreboard *, int slot);
 
 /* reclaim.c */
-int64_t	 reclaim_idle(const struct worker_ctx *, int64_t now);
+int64_t	 reclaim_idle(const struct pool *, const struct worker_ctx *,
+	    int64_t now);
 
 /* priv.c */
 int	 priv_resolve(struct config *, char *err, size_t errlen);

@@ -101,7 +101,7 @@ limit_enter(struct scoreboard *sb, int slot, const struct sockaddr *sa,
 	if (limit_key(sa, key) == -1)
 		return 1;
 	limit_lock(sb->sb_hdr);
-	for (i = 0; i < sb->sb_hdr->sh_nslots; i++)
+	for (i = 0; i < sb->sb_nslots; i++)
 		if ((int)i != slot && atomic_load(&sb->sb_slot[i].ss_ipheld) &&
 		    memcmp(sb->sb_slot[i].ss_ipkey, key, sizeof(key)) == 0)
 			n++;

@@ -74,7 +74,6 @@ static void	master_drop_end(struct master *);
 static void	master_graceful_stop(struct master *, int64_t);
 static void	master_started(struct master *);
 static int	master_setup(struct master *, char *, size_t);
-static int	master_serving(const struct master *);
 static int	master_ready(struct master *, int, int64_t);
 static void	master_new_lock(struct master *);
 static void	master_drain_pipe(struct master *);
@@ -426,12 +425,12 @@ master_restart(struct master *m, int graceful)
 	if (status_open(&ncf, err, sizeof(err)) == -1)
 		log_msg(LOG_L_ERR, "StatusListen: %s", err);
 	if (ncf.cf_max_workers * SB_GENERATIONS >
-	    (int)m->m_sb.sb_hdr->sh_nslots) {
+	    (int)m->m_sb.sb_nslots) {
 		log_msg(LOG_L_WARN, "MaxRequestWorkers %d is more than this "
 		    "server started with room for; using %u",
 		    ncf.cf_max_workers,
-		    m->m_sb.sb_hdr->sh_nslots / SB_GENERATIONS);
-		ncf.cf_max_workers = (int)m->m_sb.sb_hdr->sh_nslots /
+		    m->m_sb.sb_nslots / SB_GENERATIONS);
+		ncf.cf_max_workers = (int)m->m_sb.sb_nslots /
 		    SB_GENERATIONS;
 		if (ncf.cf_start_servers > ncf.cf_max_workers)
 			ncf.cf_start_servers = ncf.cf_max_workers;
@@ -561,7 +560,8 @@ master_upgrade(struct master *m)
 	if (upgrade_check(m->m_cf, &m->m_sb, m->m_stopping))
 		notify_send("READY=1\nMAINPID=%ld\nSTATUS=upgrade failed; the "
 		    "old master serves on", (long)getpid());
-	if (!upgrade_pending() || m->m_stopping || !master_serving(m))
+	if (!upgrade_pending() || m->m_stopping ||
+	    !pool_serving(m->m_pool, &m->m_wc))
 		return;
 	if ((fd = upgrade_take(m->m_cf, err, sizeof(err))) == -2) {
 		log_msg(LOG_L_EMERG, "upgrade: %s; stopping this new master",
@@ -603,7 +603,7 @@ master_resize(struct master *m, int by)
 	int step = by > 0 ? 1 : -1, room, top;
 	const char *sig = by > 0 ? "TTIN" : "TTOU";
 
-	room = (int)m->m_sb.sb_hdr->sh_nslots / SB_GENERATIONS;
+	room = (int)m->m_sb.sb_nslots / SB_GENERATIONS;
 	for (; by != 0; by -= step) {
 		if (cf->cf_fixed) {
 			top = cf->cf_worker_limit < room ? cf->cf_worker_limit :
@@ -690,23 +690,6 @@ master_started(struct master *m)
 }
 
 /*
- * True once a worker of the current generation waits for connections:
- * it has dropped its privileges and is set up, so the server is known to
- * work and a "-d" parent may return 0.
- */
-static int
-master_serving(const struct master *m)
-{
-	unsigned i;
-
-	for (i = 0; i < m->m_sb.sb_hdr->sh_nslots; i++)
-		if (m->m_sb.sb_slot[i].ss_state == SB_WAITING &&
-		    m->m_sb.sb_slot[i].ss_generation == m->m_wc.wc_generation)
-			return 1;
-	return 0;
-}
-
-/*
  * For a "-d" parent waiting on readyfd: once a worker is ready, send
  * "R".  If none can be (START_TRIES failed starts in a row, or nothing
  * ready by start_by), send "F" and the reason, for the parent to print,
@@ -719,7 +702,7 @@ master_ready(struct master *m, int readyfd, int64_t start_by)
 	char msg[256];
 	int n;
 
-	if (master_serving(m))
+	if (pool_serving(m->m_pool, &m->m_wc))
 		n = snprintf(msg, sizeof(msg), "R");
 	else if ((why = pool_start_failed(m->m_pool, START_TRIES)) != NULL ||
 	    (io_now() >= start_by && (why = "still starting") != NULL)) {
@@ -745,7 +728,7 @@ master_ready(struct master *m, int readyfd, int64_t start_by)
 static void
 master_notify_ready(struct master *m)
 {
-	if (m->m_ready || !master_serving(m))
+	if (m->m_ready || !pool_serving(m->m_pool, &m->m_wc))
 		return;
 	m->m_ready = 1;
 	/* MAINPID: under -d, or after an upgrade, we are not the pid started. */
@@ -955,7 +938,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 		m.m_bursting = pool_burst(m.m_pool, &m.m_wc, now);
 		if (now >= next_tick ||
 		    (m.m_reclaim_at != 0 && now >= m.m_reclaim_at))
-			m.m_reclaim_at = reclaim_idle(&m.m_wc, now);
+			m.m_reclaim_at = reclaim_idle(m.m_pool, &m.m_wc,
+			    now);
 		if (!m.m_stopping)
 			status_spawn(&m.m_wc, now);
 		if (now >= next_tick) {

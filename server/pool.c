@@ -65,6 +65,8 @@ static void	pool_check_max(struct pool *, const struct config *, int);
 static void	pool_sync_idle(const struct pool *, struct worker_ctx *);
 static int	pool_retire_idle(struct pool *, struct worker_ctx *);
 static int	pool_starting(const struct pool *, const struct worker_ctx *);
+static void	pool_client(const struct sb_slot *, char *, size_t);
+static char	pool_state(const struct sb_slot *);
 
 struct pool *
 pool_new(unsigned nslots)
@@ -118,9 +120,9 @@ pool_spawn(struct pool *pl, struct worker_ctx *wc)
 	unsigned i;
 	pid_t pid;
 
+	/* Our table says which slots are free, not what workers wrote. */
 	for (i = 0; i < pl->pl_nslots; i++)
-		if (pl->pl_tab[i].p_pid == 0 &&
-		    wc->wc_sb->sb_slot[i].ss_state == SB_OPEN)
+		if (pl->pl_tab[i].p_pid == 0)
 			break;
 	if (i == pl->pl_nslots)
 		return -1;
@@ -592,6 +594,36 @@ pool_deadlines(struct pool *pl, int64_t now)
 }
 
 /*
+ * A slot's client, as the worker wrote it, copied for a log line: the
+ * worker may have left it unterminated or put anything in it, so the
+ * copy is bounded and shows only printable ASCII ("none" when empty).
+ */
+static void
+pool_client(const struct sb_slot *ss, char *buf, size_t len)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; i + 1 < len && i < sizeof(ss->ss_client); i++) {
+		if ((c = ss->ss_client[i]) == '\0')
+			break;
+		buf[i] = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	buf[i] = '\0';
+	if (i == 0)
+		snprintf(buf, len, "none");
+}
+
+/* A slot's state letter for a log line: one of ours, or '?'. */
+static char
+pool_state(const struct sb_slot *ss)
+{
+	char st = ss->ss_state;
+
+	return st != '\0' && strchr("S_RWG.", st) != NULL ? st : '?';
+}
+
+/*
  * WorkerTimeout: a worker's heartbeat, in its scoreboard slot, moves
  * while it waits and between the steps of a session.  One that has not
  * moved for WorkerTimeout seconds is stuck (a loop, a blocking call), so
@@ -602,6 +634,7 @@ void
 pool_watchdog(struct pool *pl, struct worker_ctx *wc, int64_t now)
 {
 	int64_t limit = (int64_t)wc->wc_cf->cf_worker_timeout * 1000, beat;
+	char client[ADDR_STRMAX];
 	unsigned i;
 
 	if (limit == 0)
@@ -614,11 +647,11 @@ pool_watchdog(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		if (p->p_pid == 0 || p->p_termed || beat == 0 ||
 		    now - beat <= limit)
 			continue;
+		pool_client(ss, client, sizeof(client));
 		log_msg(LOG_L_ERR, "worker %u (pid %ld) hung: no heartbeat "
 		    "for %lld s, state %c, client %s; stopping it", i,
 		    (long)p->p_pid, (long long)((now - beat) / 1000),
-		    ss->ss_state, ss->ss_client[0] != '\0' ? ss->ss_client :
-		    "none");
+		    pool_state(ss), client);
 		kill(p->p_pid, SIGTERM);
 		p->p_termed = 1;
 		p->p_hung = 1;
@@ -664,9 +697,9 @@ pool_room(const struct pool *pl, const struct worker_ctx *wc)
 
 	for (i = 0; i < pl->pl_nslots; i++) {
 		st = wc->wc_sb->sb_slot[i].ss_state;
-		if (pl->pl_tab[i].p_pid == 0 ? st == SB_OPEN :
-		    pl->pl_tab[i].p_gen == wc->wc_generation &&
-		    !pl->pl_tab[i].p_retiring && st == SB_WAITING)
+		if (pl->pl_tab[i].p_pid == 0 ||
+		    (pl->pl_tab[i].p_gen == wc->wc_generation &&
+		    !pl->pl_tab[i].p_retiring && st == SB_WAITING))
 			n++;
 	}
 	return n;
@@ -750,4 +783,39 @@ pool_signal(struct pool *pl, int sig)
 	for (i = 0; i < pl->pl_nslots; i++)
 		if (pl->pl_tab[i].p_pid != 0)
 			kill(pl->pl_tab[i].p_pid, sig);
+}
+
+/*
+ * The pid of the live worker of generation gen in slot, from the
+ * master's own table, or 0.  Whatever signals a worker chosen by what
+ * the scoreboard says goes through here: a pid read from shared memory
+ * that workers write may name any process on the host.
+ */
+pid_t
+pool_pid(const struct pool *pl, unsigned slot, uint32_t gen)
+{
+	const struct proc *p;
+
+	if (slot >= pl->pl_nslots)
+		return 0;
+	p = &pl->pl_tab[slot];
+	return p->p_pid != 0 && p->p_gen == gen && !p->p_retiring ?
+	    p->p_pid : 0;
+}
+
+/*
+ * True once a live worker of the current generation waits for
+ * connections: it has dropped its privileges and is set up, so the
+ * server is known to work and a "-d" parent may return 0.
+ */
+int
+pool_serving(const struct pool *pl, const struct worker_ctx *wc)
+{
+	unsigned i;
+
+	for (i = 0; i < pl->pl_nslots; i++)
+		if (pool_pid(pl, i, wc->wc_generation) != 0 &&
+		    wc->wc_sb->sb_slot[i].ss_state == SB_WAITING)
+			return 1;
+	return 0;
 }

@@ -10,6 +10,12 @@
  * (and at least IdleTimeoutUnderLoad) to close them, one for each
  * waiting connection.  Each such worker sends an error line, closes,
  * and accepts a waiting connection.
+ *
+ * The scoreboard only says which slots look idle; workers write it, and
+ * a compromised one may write anything there.  Which process is
+ * signalled comes from the master's own table (pool_pid()), never from
+ * a pid in the slot, and the loops are bounded by the master's own
+ * count of slots.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,8 +31,8 @@
 #define RECHECK_MS	50	/* looks no closer together than this */
 
 static int	reclaim_waiting(const int *, int);
-static int	reclaim_pick(const struct scoreboard *, uint32_t, int64_t,
-		    int64_t, int, int *, int64_t *);
+static int	reclaim_pick(const struct pool *, const struct scoreboard *,
+		    uint32_t, int64_t, int64_t, int, int *, int64_t *);
 
 /*
  * How many connections wait in the backlogs of the listeners: as many
@@ -58,20 +64,20 @@ reclaim_waiting(const int *lfd, int n)
  * the next session still short of the limit reaches it, or 0.
  */
 static int
-reclaim_pick(const struct scoreboard *sb, uint32_t gen, int64_t now,
-    int64_t limit, int max, int *slot, int64_t *next)
+reclaim_pick(const struct pool *pl, const struct scoreboard *sb, uint32_t gen,
+    int64_t now, int64_t limit, int max, int *slot, int64_t *next)
 {
 	int64_t since[RECLAIM_MAX], t;
 	int n = 0, i, j;
 	unsigned k;
 
 	*next = 0;
-	for (k = 0; k < sb->sb_hdr->sh_nslots; k++) {
+	for (k = 0; k < sb->sb_nslots; k++) {
 		const struct sb_slot *ss = &sb->sb_slot[k];
 
 		t = ss->ss_idle;
-		if (ss->ss_pid == 0 || ss->ss_generation != gen ||
-		    ss->ss_state != SB_READING || t == 0)
+		if (pool_pid(pl, k, gen) == 0 || ss->ss_state != SB_READING ||
+		    t <= 0 || t > now)
 			continue;
 		if (now - t < limit) {
 			if (*next == 0 || t + limit < *next)
@@ -106,20 +112,21 @@ reclaim_pick(const struct scoreboard *sb, uint32_t gen, int64_t now,
  * second later.
  */
 int64_t
-reclaim_idle(const struct worker_ctx *wc, int64_t now)
+reclaim_idle(const struct pool *pl, const struct worker_ctx *wc, int64_t now)
 {
 	const struct scoreboard *sb = wc->wc_sb;
 	int64_t limit = (int64_t)wc->wc_cf->cf_idle_under_load * 1000, next;
 	int slot[RECLAIM_MAX], waiting, n, i;
 	unsigned k;
+	pid_t pid;
 
 	if (limit == 0)
 		return 0;
-	for (k = 0; k < sb->sb_hdr->sh_nslots; k++) {
+	for (k = 0; k < sb->sb_nslots; k++) {
 		const struct sb_slot *ss = &sb->sb_slot[k];
 
 		/* A worker still starting will be idle in a moment. */
-		if (ss->ss_generation == wc->wc_generation &&
+		if (pool_pid(pl, k, wc->wc_generation) != 0 &&
 		    (ss->ss_state == SB_WAITING || ss->ss_state == SB_STARTING))
 			return 0;
 	}
@@ -127,7 +134,7 @@ reclaim_idle(const struct worker_ctx *wc, int64_t now)
 		return 0;
 	if (waiting > RECLAIM_MAX)
 		waiting = RECLAIM_MAX;
-	n = reclaim_pick(sb, wc->wc_generation, now, limit, waiting, slot,
+	n = reclaim_pick(pl, sb, wc->wc_generation, now, limit, waiting, slot,
 	    &next);
 	if (n > 0)
 		log_msg(LOG_L_NOTICE, "%d connection%s waiting and no idle "
@@ -135,7 +142,9 @@ reclaim_idle(const struct worker_ctx *wc, int64_t now)
 		    waiting, waiting == 1 ? "" : "s", n, n == 1 ? "" : "s",
 		    wc->wc_cf->cf_idle_under_load);
 	for (i = 0; i < n; i++)
-		kill(sb->sb_slot[slot[i]].ss_pid, SIGUSR2);
+		if ((pid = pool_pid(pl, (unsigned)slot[i],
+		    wc->wc_generation)) != 0)
+			kill(pid, SIGUSR2);
 	if (n == waiting || next == 0)
 		return 0;
 	/* Not more often than RECHECK_MS, however the times fall. */

@@ -37,6 +37,8 @@
 #define REOPEN_WAIT_MS	5000		/* a worker waits this long at most */
 #define REOPEN_ERR	0x1		/* the reply carries the ErrorLog */
 #define REOPEN_ACC	0x2		/* ... and the CustomLog */
+#define REOPEN_BATCH	256		/* requests read in one call */
+#define REOPEN_OWED	(1 << 20)	/* replies owed: more than can ask */
 
 /* Both directions carry this; a reply adds the descriptors. */
 struct reopen_msg {
@@ -193,16 +195,20 @@ reopen_reply(void)
 
 /*
  * The master's loop calls this when its end is readable or, with
- * replies owed, writable: answer every request it can without blocking.
- * A request that is not ours is a bug; it is logged and dropped.
+ * replies owed, writable: answer the requests it can without blocking.
+ * Workers write to this channel, and a compromised one may flood it:
+ * one call reads at most REOPEN_BATCH requests, the count of replies
+ * owed stops at more than every worker could ask for, and a request that is not ours is logged once a second at most.
  */
 void
 reopen_serve(void)
 {
+	static int64_t complained;
 	struct reopen_msg rm;
 	ssize_t n;
+	int reads;
 
-	for (;;) {
+	for (reads = 0; reads < REOPEN_BATCH; reads++) {
 		while (owed > 0) {
 			if (reopen_reply() == -1) {
 				if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -221,11 +227,15 @@ reopen_serve(void)
 		if (n == -1)
 			return;
 		if (n != (ssize_t)sizeof(rm) || rm.rm_magic != REOPEN_MAGIC) {
-			log_msg(LOG_L_ERR, "log reopen: bad request of %zd bytes "
-			    "from a worker; ignored", n);
+			if (io_now() - complained >= 1000) {
+				complained = io_now();
+				log_msg(LOG_L_ERR, "log reopen: bad request of "
+				    "%zd bytes from a worker; ignored", n);
+			}
 			continue;
 		}
-		owed++;
+		if (owed < REOPEN_OWED)
+			owed++;
 	}
 }
 

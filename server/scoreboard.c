@@ -76,6 +76,7 @@ sb_create(struct scoreboard *sb, unsigned nslots, const char *path,
 	sb->sb_hdr = p;
 	sb->sb_slot = (struct sb_slot *)(sb->sb_hdr + 1);
 	sb->sb_size = size;
+	sb->sb_nslots = nslots;
 	sb->sb_hdr->sh_nslots = nslots;
 	sb->sb_hdr->sh_master = getpid();
 	sb->sb_hdr->sh_started = time(NULL);
@@ -115,8 +116,10 @@ sb_attach(struct scoreboard *sb, const char *path, char *err, size_t errlen)
 	sb->sb_hdr = p;
 	sb->sb_slot = (struct sb_slot *)(sb->sb_hdr + 1);
 	sb->sb_size = (size_t)st.st_size;
-	if (sb->sb_hdr->sh_magic != SB_MAGIC || sizeof(struct sb_header) +
-	    sb->sb_hdr->sh_nslots * sizeof(struct sb_slot) > sb->sb_size) {
+	/* Read once: the count in the header may change under us. */
+	sb->sb_nslots = sb->sb_hdr->sh_nslots;
+	if (sb->sb_hdr->sh_magic != SB_MAGIC || sb->sb_nslots >
+	    (sb->sb_size - sizeof(struct sb_header)) / sizeof(struct sb_slot)) {
 		snprintf(err, errlen, "scoreboard %s: not a hellod scoreboard",
 		    path);
 		munmap(p, sb->sb_size);
@@ -234,7 +237,7 @@ sb_counts(const struct scoreboard *sb, struct sb_counts *c)
 	c->c_sessions = sh->sh_sessions;
 	c->c_messages = sh->sh_messages;
 	c->c_bytes = sh->sh_bytes_in + sh->sh_bytes_out;
-	for (i = 0; i < sh->sh_nslots; i++) {
+	for (i = 0; i < sb->sb_nslots; i++) {
 		const struct sb_slot *ss = &sb->sb_slot[i];
 
 		state = ss->ss_state;
@@ -368,7 +371,7 @@ sb_load(double load[3])
 
 /*
  * Copy the scoreboard into sn, with the slots into w (room for
- * sh_nslots), for the status texts.  The copy is consistent with
+ * sb_nslots), for the status texts.  The copy is consistent with
  * respect to the master's folds (see sb_reap): counters read from
  * successive snapshots never go backwards.  Only a master killed in the
  * middle of a fold could keep sh_seq odd; after many tries the copy is
@@ -387,14 +390,14 @@ sb_snapshot(const struct scoreboard *sb, struct st_snap *sn,
 		atomic_thread_fence(memory_order_seq_cst);
 		memset(sn, 0, sizeof(*sn));
 		sb_copy_header(sh, sn);
-		for (i = 0; i < sh->sh_nslots; i++)
+		for (i = 0; i < sb->sb_nslots; i++)
 			sb_copy_slot(&sb->sb_slot[i], sn, &w[i]);
 		atomic_thread_fence(memory_order_seq_cst);
 		if ((seq & 1) == 0 && sh->sh_seq == seq)
 			break;
 		(void)poll(NULL, 0, 1);
 	}
-	sn->sn_nslots = sh->sh_nslots;
+	sn->sn_nslots = sb->sb_nslots;
 	sn->sn_slot = w;
 	sn->sn_now = time(NULL);
 	if (gethostname(sn->sn_host, sizeof(sn->sn_host) - 1) == -1)

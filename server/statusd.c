@@ -324,7 +324,7 @@ sd_child(const struct worker_ctx *wc)
 	sd.sd_lfd = sp.sp_fd;
 	sd.sd_deathfd = wc->wc_deathfd;
 	sd.sd_wakefd = p[0];
-	sd.sd_slots = calloc(wc->wc_sb->sb_hdr->sh_nslots,
+	sd.sd_slots = calloc(wc->wc_sb->sb_nslots,
 	    sizeof(*sd.sd_slots));
 	if (sd.sd_slots == NULL)
 		fatal("status process: snapshot");
