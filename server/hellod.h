@@ -110,6 +110,8 @@ struct config {
 	gid_t		 cf_gid;
 	int		 cf_has_user;
 	int		 cf_has_group;
+	char		 cf_groups_of[64];	/* whose supplementary groups
+						   workers take, "": none */
 	int		 cf_proxy;		/* ProxyProtocol on */
 	struct allow	 cf_proxy_allow;	/* ProxyAllow */
 	int		 cf_max_per_ip;		/* 0: no limit */

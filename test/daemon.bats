@@ -101,11 +101,6 @@ teardown() {
 	[ "$stderr" = "hellod: -C 'Timeout 0': Timeout: bad value \"0\": out of range (1 to 86400)" ]
 }
 
-# idstatus PID FIELD: the four ids of the Uid: or Gid: line, or Groups:.
-idstatus() {
-	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
-}
-
 @test "User and Group: workers run as them, the master stays root" {
 	if [ "$(id -u)" -ne 0 ]; then
 		skip "User and Group need root (CI runs as root)"

@@ -84,6 +84,11 @@ pid_alive() {
 
 pid_gone() { ! pid_alive "$1"; }
 
+# idstatus PID FIELD: the four ids of the Uid: or Gid: line, or Groups:.
+idstatus() {
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
+}
+
 # start_hellod [ARGS...]: start hellod in the foreground on a free port
 # (unless ARGS hold a -l), remember HELLOD_PID and PORT, and wait (at most
 # 5 s) until it accepts.  Its stderr goes to $HELLOD_ERR.

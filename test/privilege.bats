@@ -94,3 +94,108 @@ bystander() {
 	run -3 hellod -k status -C "PidFile $PIDF"
 	assert_output "hellod: scoreboard $PIDF.scoreboard: not a hellod scoreboard"
 }
+
+# --- item 2: a worker has its user's groups, never root's ---------------
+
+# needs_root: User and Group are applied only by a server started as root.
+needs_root() {
+	[ "$(id -u)" -eq 0 ] || skip "User and Group need root (CI runs as root)"
+	getent passwd nobody >/dev/null || skip "no user nobody"
+}
+
+# unknown_id: a number that is neither a user nor a group here.
+unknown_id() {
+	local id=54321
+	while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
+		id=$((id + 1))
+	done
+	echo "$id"
+}
+
+# ids_are PID UID GID GROUPS: the process runs as UID, GID (all four
+# ids of each) with exactly the supplementary GROUPS (in any order).
+ids_are() {
+	local groups want
+	[ "$(idstatus "$1" Uid)" = "$2 $2 $2 $2" ] || return 1
+	[ "$(idstatus "$1" Gid)" = "$3 $3 $3 $3" ] || return 1
+	groups=$(idstatus "$1" Groups | tr ' ' '\n' | sed '/^$/d' | sort -n | xargs)
+	want=$(echo "$4" | tr ' ' '\n' | sed '/^$/d' | sort -n | xargs)
+	[ "$groups" = "$want" ] || { echo "Groups: '$groups', not '$want'" >&2; return 1; }
+}
+
+# every_child_is UID GID GROUPS: each process the master started (the
+# workers, and the status process when there is one) runs so.
+every_child_is() {
+	local c n=0
+	for c in $(children "$HELLOD_PID"); do
+		ids_are "$c" "$@"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+@test "User nobody: workers have nobody's group and its supplementary groups only" {
+	needs_root
+	WORKERS=2 start_hellod -w 2 -C 'User nobody'
+	every_child_is "$(id -u nobody)" "$(id -g nobody)" "$(id -G nobody)"
+	[ "$(idstatus "$HELLOD_PID" Uid)" = '0 0 0 0' ]
+}
+
+@test "User with supplementary groups: workers have exactly those, as initgroups() gives them" {
+	needs_root
+	local user
+	user=$(getent group | awk -F: '$4 != "" { split($4, m, ","); print m[1]; exit }')
+	[ -n "$user" ] && getent passwd "$user" >/dev/null ||
+	    skip "no user with supplementary groups here"
+	start_hellod -w 1 -C "User $user"
+	every_child_is "$(id -u "$user")" "$(id -g "$user")" "$(id -G "$user")"
+}
+
+@test "User #65534 with no Group: the user's own groups, in workers and the status process" {
+	needs_root
+	local sport
+	sport=$(free_port)
+	WORKERS=2 start_hellod -w 1 -C "User #$(id -u nobody)" -C "StatusListen 127.0.0.1:$sport"
+	wait_until 5 port_open "$sport"
+	every_child_is "$(id -u nobody)" "$(id -g nobody)" "$(id -G nobody)"
+	run -0 talk "$PORT" --half-close <<<'nobody'
+	assert_output $'welcome!\nhello, nobody!'
+}
+
+@test "User nobody with Group #N: that group, and nobody's supplementary groups" {
+	needs_root
+	local gid extra
+	gid=$(unknown_id)
+	# initgroups(): Group, then every group that lists nobody.
+	extra=$(id -G nobody | tr ' ' '\n' | grep -vx "$(id -g nobody)" | xargs)
+	start_hellod -w 1 -C 'User nobody' -C "Group #$gid"
+	every_child_is "$(id -u nobody)" "$gid" "$gid $extra"
+}
+
+@test "User #N and Group #M unknown to the user database: that uid and gid, no other group" {
+	needs_root
+	local id
+	id=$(unknown_id)
+	start_hellod -w 1 -C "User #$id" -C "Group #$id"
+	every_child_is "$id" "$id" "$id"
+}
+
+@test "Group alone: workers keep uid 0 but have that group only, none of root's" {
+	needs_root
+	getent group nogroup >/dev/null || skip "no group nogroup"
+	local gid
+	gid=$(getent group nogroup | cut -d: -f3)
+	start_hellod -w 1 -C 'Group nogroup'
+	every_child_is 0 "$gid" "$gid"
+}
+
+@test "User #N that the user database does not know, without Group, is refused: it has no group" {
+	local id
+	id=$(unknown_id)
+	run -1 --separate-stderr hellod -t -C "User #$id"
+	assert_equal "$stderr" "hellod: User: #$id is not in the user database, so it has no group: set Group too
+Syntax error"
+	PORT=$(free_port)
+	run -1 --separate-stderr hellod -l "127.0.0.1:$PORT" -C "User #$id" 3>&-
+	assert_equal "$stderr" "hellod: User: #$id is not in the user database, so it has no group: set Group too"
+}
