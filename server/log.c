@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +68,7 @@ static void	log_vmsg(int, int, const char *, va_list)
 static int	log_reopen(const char *, int *, char *, size_t);
 static int	log_private(int);
 static int	log_put(int, int, const char *, size_t);
+static int	log_tty_refuses(int);
 static size_t	log_prefix(char *, size_t, int);
 static void	log_emit(char *, size_t);
 static void	log_at_exit(void);
@@ -229,13 +231,38 @@ log_put(int fd, int how, const char *line, size_t n)
 			return -1;
 		}
 	}
-	do {
+	for (;;) {
 		r = how == LOG_SEND ? send(fd, line, n, MSG_DONTWAIT |
 		    MSG_NOSIGNAL) : write(fd, line, n);
-	} while (r == -1 && errno == EINTR);
+		if (r != -1 || errno != EINTR)
+			break;
+		if (log_tty_refuses(fd)) {
+			errno = EIO;
+			break;
+		}
+	}
 	if (r >= 0 && (size_t)r != n)
 		errno = EAGAIN;		/* the rest of the line is lost */
 	return r >= 0 && (size_t)r == n ? 0 : -1;
+}
+
+/*
+ * Whether fd is a terminal that refuses our writes: "stty tostop" and
+ * we are not in its foreground process group.  The kernel then sends
+ * us TTOU and interrupts the write (the master's TTOU handler has no
+ * SA_RESTART); trying again would only spin, so the line is dropped
+ * and counted, as a stalled pipe's is.
+ */
+static int
+log_tty_refuses(int fd)
+{
+	struct termios t;
+	pid_t fg;
+
+	if (tcgetattr(fd, &t) == -1 || (t.c_lflag & TOSTOP) == 0)
+		return 0;
+	fg = tcgetpgrp(fd);
+	return fg != -1 && fg != getpgrp();
 }
 
 /* The front of an error log line for level; return its length. */

@@ -58,7 +58,8 @@ struct master {
 	int			 m_ready;	/* READY=1 sent for this generation */
 };
 
-static void	master_sig(int);
+static void	master_sig(int, siginfo_t *, void *);
+static int	master_from_kill(const siginfo_t *);
 static int	master_signals(void);
 static int	master_listen(const struct config *, const struct config *,
 		    const int *, int *, char *, size_t);
@@ -85,16 +86,40 @@ static void	master_upgrade(struct master *);
 static void	master_notify_stopping(const char *);
 
 /*
+ * Whether a signal was sent by kill(2) or sigqueue(3), by a user: a
+ * terminal's own signals (a window resize's WINCH, the TTOU of a
+ * background write under "stty tostop") come from the kernel, which
+ * Linux marks SI_KERNEL, and must not act as an administrator's
+ * "kill -WINCH" or "-TTOU".
+ */
+static int
+master_from_kill(const siginfo_t *si)
+{
+	if (si == NULL)
+		return 1;
+#ifdef SI_TKILL
+	if (si->si_code == SI_TKILL)
+		return 1;
+#endif
+	return si->si_code == SI_USER || si->si_code == SI_QUEUE;
+}
+
+/*
  * Record the signal and wake the loop; nothing else happens here.  TTIN
  * and TTOU are counted, not flagged: each asks for one worker more or
- * fewer, so each writes its own byte, which the loop counts.
+ * fewer, so each writes its own byte, which the loop counts.  WINCH,
+ * TTIN and TTOU count only when a user sent them (master_from_kill()).
  */
 static void
-master_sig(int sig)
+master_sig(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
 	char c = '\0';
 
+	(void)ctx;
+	if ((sig == SIGWINCH || sig == SIGTTIN || sig == SIGTTOU) &&
+	    !master_from_kill(si))
+		return;
 	switch (sig) {
 	case SIGCHLD:
 		sig_chld = 1;
@@ -151,11 +176,16 @@ master_signals(void)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = master_sig;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = master_sig;
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (sigs[i] == SIGCHLD)
-			sa.sa_flags |= SA_NOCLDSTOP;
+		/*
+		 * A write to a terminal that stops background writers
+		 * ("stty tostop") raises TTOU and is restarted after the
+		 * handler, forever; without SA_RESTART it fails with EINTR
+		 * instead, and log.c drops the line (log_put()).
+		 */
+		sa.sa_flags = SA_SIGINFO | (sigs[i] == SIGTTOU ? 0 :
+		    SA_RESTART) | (sigs[i] == SIGCHLD ? SA_NOCLDSTOP : 0);
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			return -1;
 	}
