@@ -77,26 +77,18 @@ $(SERVER_OBJ): server/hellod.h server/proxy.h server/status.h $(COMMON_HDR)
 $(HELLO_OBJ) $(BENCH_OBJ): $(COMMON_HDR)
 $(HTTPGET_OBJ): $(HTTPGET_HDR) $(COMMON_HDR)
 
-test/lr_test: test/lr_test.c common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -o $@ test/lr_test.c common/libcommon.a
-test/addr_test: test/addr_test.c common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -o $@ test/addr_test.c common/libcommon.a
-test/io_test: test/io_test.c common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -o $@ test/io_test.c common/libcommon.a
-test/cidr_test: test/cidr_test.c common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -o $@ test/cidr_test.c common/libcommon.a
-test/proxy_test: test/proxy_test.c server/proxy.o common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/proxy_test.c server/proxy.o \
-	    common/libcommon.a
-STATUS_TEST_OBJ = server/httpreq.o server/statustext.o server/scoreboard.o
-test/status_test: test/status_test.c $(STATUS_TEST_OBJ) common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -Iserver -o $@ test/status_test.c \
-	    $(STATUS_TEST_OBJ) common/libcommon.a
-test/opt_test: test/opt_test.c common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -o $@ test/opt_test.c common/libcommon.a
-test/http_test: test/http_test.c client/http.o client/url.o common/libcommon.a
-	$(CC) $(ALL_CFLAGS) -Iclient -o $@ test/http_test.c client/http.o \
-	    client/url.o common/libcommon.a
+# Every unit test is one file, test/NAME.c, linked with the server and
+# client objects it drives (an archive: each test pulls only the members
+# it calls) and common/.
+TEST_OBJ = server/proxy.o server/httpreq.o server/statustext.o \
+	  server/scoreboard.o client/http.o client/url.o
+test/libtest.a: $(TEST_OBJ)
+	rm -f $@
+	ar rcs $@ $(TEST_OBJ)
+$(TEST_BIN): test/libtest.a common/libcommon.a
+.c:
+	$(CC) $(ALL_CFLAGS) -Iserver -Iclient $(LDFLAGS) -o $@ $< \
+	    test/libtest.a common/libcommon.a
 
 # The C drivers the suites run.
 test-bins: $(TEST_BIN)
@@ -220,7 +212,7 @@ deb:
 clean:
 	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(BENCH_OBJ) \
 	    $(HTTPGET_OBJ) \
-	    common/libcommon.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config \
+	    common/libcommon.a test/libtest.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config \
 	    test/fuzz_proxy test/fuzz_httpreq
 	rm -rf $(DEBDIR)
 
