@@ -32,16 +32,6 @@ hold_session() {
 	wait_until 5 grep -q '^welcome!$' "$out"
 }
 
-# log_has REGEX: the server's log has a line matching the extended REGEX.
-log_has() {
-	grep -Eq -- "$1" "$HELLOD_ERR"
-}
-
-# cpu_ticks PID: user plus system clock ticks PID has used.
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 # other_worker OLD: hellod has exactly one worker and it is not OLD.
 other_worker() {
 	local w
@@ -250,7 +240,7 @@ sys.stdout.buffer.write(b"welcome!\nhello, " +
 	refute_line "$victim"
 	run -0 session.py swarm "$PORT" 6
 	assert_line --index 0 'served 6 of 6'
-	wait_until 5 log_has "worker [0-9]+ \\(pid $victim\\) killed by signal 9; respawning$"
+	wait_until 5 log_has "$HELLOD_ERR" "worker [0-9]+ \\(pid $victim\\) killed by signal 9; respawning$"
 }
 
 @test "a worker killed as soon as it is ready is respawned at once, each time" {
@@ -266,7 +256,7 @@ sys.stdout.buffer.write(b"welcome!\nhello, " +
 		wait_until 3 other_worker "$w"
 		w=$(children "$HELLOD_PID")
 	done
-	run ! log_has 'respawning in'
+	run ! log_has "$HELLOD_ERR" 'respawning in'
 	[ "$(grep -c 'killed by signal 9; respawning$' "$HELLOD_ERR")" -eq 3 ]
 	run -0 talk "$PORT" <<<$'michael\nexit'
 	assert_output $'welcome!\nhello, michael!'
@@ -346,7 +336,7 @@ stop_with() {
 @test "LogLevel info: the per-connection lines name the client's address and port" {
 	start_hellod -w 1 -C 'LogLevel info'
 	run -0 talk "$PORT" <<<$'michael\nexit'
-	wait_until 5 log_has 'connection from 127\.0\.0\.1:[0-9]+ closed \(exit\)'
+	wait_until 5 log_has "$HELLOD_ERR" 'connection from 127\.0\.0\.1:[0-9]+ closed \(exit\)'
 	# The last session is ours; start_hellod's probe came before it.
 	run -0 grep -Eo 'accepted from 127\.0\.0\.1:[0-9]+$' "$HELLOD_ERR"
 	local client=${lines[${#lines[@]} - 1]#accepted from }

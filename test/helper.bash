@@ -12,7 +12,6 @@ fi
 export PATH
 
 # Debian's bats-assert and bats-support live in /usr/lib/bats.
-BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats:/usr/local/lib/bats}
 load "/usr/lib/bats/bats-support/load.bash"
 load "/usr/lib/bats/bats-assert/load.bash"
 
@@ -87,6 +86,17 @@ pid_gone() { ! pid_alive "$1"; }
 # idstatus PID FIELD: the four ids of the Uid: or Gid: line, or Groups:.
 idstatus() {
 	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
+}
+
+# cpu_ticks PID: utime + stime of PID, in clock ticks.  The fields are
+# counted after the ") " that ends the command name, which may hold spaces.
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
+}
+
+# log_has FILE REGEX: FILE has a line matching the extended REGEX.
+log_has() {
+	grep -q -E -- "$2" "$1"
 }
 
 # start_hellod [ARGS...]: start hellod in the foreground on a free port

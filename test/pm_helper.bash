@@ -91,14 +91,10 @@ workers_are() {
 	[ "$(worker_count "$HELLOD_PID")" -eq "$1" ]
 }
 
-# log_has FILE REGEX: FILE has a line matching REGEX.
-log_has() {
-	grep -q -E -- "$2" "$1"
-}
-
-# cpu_ticks PID: utime + stime of PID, in clock ticks.
-cpu_ticks() {
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' /proc/"$1"/stat
+# status_has REGEX: "hellod -k status" for the master of $PIDF prints a
+# line matching the extended REGEX.
+status_has() {
+	hellod -k status -C "PidFile $PIDF" | grep -q -E -- "$1"
 }
 
 # set_nofile PID N: set the soft descriptor limit of the running PID to N.

@@ -13,11 +13,6 @@ teardown() {
 	pm_teardown
 }
 
-status() { hellod -k status -C "PidFile $PIDF"; }
-
-# status_has LINE: "hellod -k status" prints exactly LINE.
-status_has() { status | grep -qx -- "$1"; }
-
 # signal_logged SIG REGEX: send SIG to the master, wait for a new log line
 # matching REGEX.  One signal at a time: two sent before the master runs
 # are one pending signal, as the kernel keeps them.
@@ -36,12 +31,12 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
 	signal_logged TTIN 'master: TTIN: 3 workers$'
 	wait_until 10 workers_are 3
-	status_has 'PoolWorkers: 3'
-	wait_until 10 status_has 'Scoreboard: ___'
+	status_has '^PoolWorkers: 3$'
+	wait_until 10 status_has '^Scoreboard: ___$'
 	signal_logged TTOU 'master: TTOU: 2 workers$'
 	signal_logged TTOU 'master: TTOU: 1 worker$'
 	wait_until 10 workers_are 1
-	status_has 'PoolWorkers: 1'
+	status_has '^PoolWorkers: 1$'
 	signal_logged TTOU '\[warn\] .*master: TTOU ignored: the pool has 1 worker, its least$'
 	[ "$(worker_count "$HELLOD_PID")" -eq 1 ]
 	run -0 talk "$PORT" --half-close <<<'one'
@@ -53,7 +48,7 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 	signal_logged TTIN 'master: TTIN: 3 workers$'
 	signal_logged TTIN '\[warn\] .*master: TTIN ignored: the pool has 3 workers, its most$'
 	wait_until 10 workers_are 3
-	status_has 'PoolWorkers: 3'
+	status_has '^PoolWorkers: 3$'
 }
 
 @test "TTOU on a busy fixed pool lets a session finish before its worker leaves" {
@@ -70,19 +65,19 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 	assert_line '2 closed'
 	refute_line --partial 'early'
 	wait_until 10 workers_are 1
-	status_has 'PoolWorkers: 1'
+	status_has '^PoolWorkers: 1$'
 }
 
 @test "TTIN and TTOU: a dynamic pool has its spare bounds moved together" {
 	WORKERS=2 start_hellod -C 'StartServers 2' -C 'MinSpareServers 2' \
 	    -C 'MaxSpareServers 3' -C 'MaxRequestWorkers 5' -C "PidFile $PIDF"
-	status_has 'MinSpareServers: 2'
-	status_has 'MaxSpareServers: 3'
+	status_has '^MinSpareServers: 2$'
+	status_has '^MaxSpareServers: 3$'
 	signal_logged TTIN 'master: TTIN: MinSpareServers 3, MaxSpareServers 4$'
-	status_has 'MinSpareServers: 3'
-	status_has 'MaxSpareServers: 4'
+	status_has '^MinSpareServers: 3$'
+	status_has '^MaxSpareServers: 4$'
 	# the once-a-second look forks the third idle worker
-	wait_until 10 status_has 'Scoreboard: ___..'
+	wait_until 10 status_has '^Scoreboard: ___..$'
 	signal_logged TTIN 'master: TTIN: MinSpareServers 4, MaxSpareServers 5$'
 	signal_logged TTIN '\[warn\] .*master: TTIN ignored: MinSpareServers 4, MaxSpareServers 5 are at their most \(MaxRequestWorkers\)$'
 	signal_logged TTOU 'master: TTOU: MinSpareServers 3, MaxSpareServers 4$'
@@ -91,7 +86,7 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 	signal_logged TTOU '\[warn\] .*master: TTOU ignored: MinSpareServers 1, MaxSpareServers 2 are at their least$'
 	# too many idle workers now: one retires each second, down to 2
 	wait_until 15 workers_are 2
-	status_has 'MaxSpareServers: 2'
+	status_has '^MaxSpareServers: 2$'
 }
 
 @test "TTIN and TTOU last until a restart reads the configuration again" {
@@ -101,7 +96,7 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 	kill -HUP "$HELLOD_PID"
 	wait_until 10 log_has "$HELLOD_ERR" 'restart: generation 1, 2 workers'
 	wait_until 10 workers_are 2
-	status_has 'PoolWorkers: 2'
+	status_has '^PoolWorkers: 2$'
 }
 
 @test "workers ignore TTIN and TTOU: only the master resizes the pool" {

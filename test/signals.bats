@@ -227,8 +227,3 @@ k() { hellod -k "$1" -C "PidFile $PIDF"; }
 	hold_release
 	hold_wait
 }
-
-# status_has REGEX: hellod -k status prints a line matching REGEX.
-status_has() {
-	hellod -C "PidFile $PIDF" -k status | grep -Eq "$1"
-}
