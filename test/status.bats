@@ -292,11 +292,6 @@ Scoreboard'
 	assert_line 'hellod_generation 1'
 }
 
-# cpu_ticks PID: the user and system time PID has used, in clock ticks.
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 @test "EMFILE: the status process pauses accepting, says so once, and does not spin" {
 	start_status -w 1
 	local sp t0 t1
