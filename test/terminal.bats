@@ -52,11 +52,6 @@ job_ends_0() {
 	[ "$st" -eq 0 ]
 }
 
-# cpu_ticks PID: user plus system time PID has used, in clock ticks.
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 # in_foreground PID: PID's process group is its terminal's foreground one.
 in_foreground() {
 	awk '{ exit !($5 == $8) }' "/proc/$1/stat"
