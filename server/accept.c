@@ -74,6 +74,16 @@ struct accept_mutex {
 	pthread_mutex_t	am_mutex;
 };
 
+/* A worker's way of waiting, for this file alone (w_accept). */
+struct accept_state {
+	enum accept_mech as_mech;	/* epoll or pthread */
+	int		 as_epfd;	/* epoll set, or -1 */
+	int		 as_held;	/* listeners still open here */
+	int		 as_next;	/* listener to try first */
+	int64_t		 as_paused;	/* no accept until then */
+	int64_t		 as_complained;	/* last accept error logged */
+};
+
 static int	accept_leave(struct worker *);
 static int	accept_ready(struct worker *, unsigned, struct conn *);
 static int	accept_pause(struct worker *);
@@ -158,24 +168,28 @@ accept_mutex_free(struct accept_mutex *am)
 int
 accept_init(struct worker *w)
 {
+	struct accept_state *as;
 	int i, on = 1;
 
 	for (i = 0; i < w->w_nlfd; i++)
 		(void)setsockopt(w->w_lfd[i], IPPROTO_TCP, TCP_NODELAY, &on,
 		    sizeof(on));
-	w->w_epfd = -1;
-	w->w_lheld = 1;
-	w->w_mech = ACCEPT_PTHREAD;
+	if ((as = calloc(1, sizeof(*as))) == NULL)
+		return -1;
+	w->w_accept = as;
+	as->as_epfd = -1;
+	as->as_held = 1;
+	as->as_mech = ACCEPT_PTHREAD;
 #ifdef HAVE_EPOLL
 	if (w->w_cf->cf_accept != ACCEPT_PTHREAD) {
 		if (accept_epoll_init(w) == 0)
-			w->w_mech = ACCEPT_EPOLL;
+			as->as_mech = ACCEPT_EPOLL;
 		else if (w->w_cf->cf_accept == ACCEPT_EPOLL || errno != EINVAL)
 			return -1;
 		/* EINVAL: a kernel older than EPOLLEXCLUSIVE; use the mutex. */
 	}
 #endif
-	if (w->w_mech == ACCEPT_PTHREAD && w->w_mutex == NULL) {
+	if (as->as_mech == ACCEPT_PTHREAD && w->w_mutex == NULL) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -186,30 +200,31 @@ accept_init(struct worker *w)
 static int
 accept_epoll_init(struct worker *w)
 {
+	struct accept_state *as = w->w_accept;
 	struct epoll_event ev;
 	int i, saved;
 
-	if ((w->w_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+	if ((as->as_epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -1;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u32 = TAG_WAKE;
-	if (epoll_ctl(w->w_epfd, EPOLL_CTL_ADD, w->w_wakefd, &ev) == -1)
+	if (epoll_ctl(as->as_epfd, EPOLL_CTL_ADD, w->w_wakefd, &ev) == -1)
 		goto fail;
 	ev.data.u32 = TAG_DEATH;
-	if (epoll_ctl(w->w_epfd, EPOLL_CTL_ADD, w->w_deathfd, &ev) == -1)
+	if (epoll_ctl(as->as_epfd, EPOLL_CTL_ADD, w->w_deathfd, &ev) == -1)
 		goto fail;
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	for (i = 0; i < w->w_nlfd; i++) {
 		ev.data.u32 = (uint32_t)i;
-		if (epoll_ctl(w->w_epfd, EPOLL_CTL_ADD, w->w_lfd[i], &ev) == -1)
+		if (epoll_ctl(as->as_epfd, EPOLL_CTL_ADD, w->w_lfd[i], &ev) == -1)
 			goto fail;
 	}
 	return 0;
 fail:
 	saved = errno;
-	close(w->w_epfd);
-	w->w_epfd = -1;
+	close(as->as_epfd);
+	as->as_epfd = -1;
 	errno = saved;
 	return -1;
 }
@@ -222,7 +237,7 @@ accept_epoll(struct worker *w, unsigned *ready)
 	int i, n;
 
 	beat_post(w);
-	n = epoll_wait(w->w_epfd, ev, w->w_nlfd + 2,
+	n = epoll_wait(w->w_accept->as_epfd, ev, w->w_nlfd + 2,
 	    io_timeout(beat_bound(w, IO_NEVER)));
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
@@ -289,7 +304,7 @@ accept_poll(struct worker *w, int listening, unsigned *ready)
 		pfd[i].events = POLLIN;
 	beat_post(w);
 	n = poll(pfd, (nfds_t)nfds, io_timeout(beat_bound(w,
-	    listening ? IO_NEVER : w->w_paused)));
+	    listening ? IO_NEVER : w->w_accept->as_paused)));
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
 	if (pfd[0].revents != 0 || pfd[1].revents != 0)
@@ -318,10 +333,11 @@ accept_leave(struct worker *w)
 static int
 accept_ready(struct worker *w, unsigned ready, struct conn *c)
 {
+	struct accept_state *as = w->w_accept;
 	int i, k, fd;
 
 	for (k = 0; k < w->w_nlfd; k++) {
-		i = (w->w_next + k) % w->w_nlfd;
+		i = (as->as_next + k) % w->w_nlfd;
 		if ((ready & (1u << i)) == 0)
 			continue;
 		c->cn_peerlen = sizeof(c->cn_peer);
@@ -330,17 +346,17 @@ accept_ready(struct worker *w, unsigned ready, struct conn *c)
 		if (fd != -1) {
 			c->cn_fd = fd;
 			c->cn_listener = i;
-			w->w_next = (i + 1) % w->w_nlfd;
+			as->as_next = (i + 1) % w->w_nlfd;
 			return 1;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == ECONNABORTED || errno == EPROTO || errno == EINTR)
 			continue;
-		if (io_now() - w->w_complained >= PAUSE_MS) {
+		if (io_now() - as->as_complained >= PAUSE_MS) {
 			log_warn("accept");
-			w->w_complained = io_now();
+			as->as_complained = io_now();
 		}
-		w->w_paused = io_deadline(PAUSE_MS);
+		as->as_paused = io_deadline(PAUSE_MS);
 		return -1;
 	}
 	return 0;
@@ -355,10 +371,10 @@ accept_pause(struct worker *w)
 {
 	unsigned none = 0;
 
-	while (!accept_leave(w) && io_now() < w->w_paused)
+	while (!accept_leave(w) && io_now() < w->w_accept->as_paused)
 		if (accept_poll(w, 0, &none) == -1)
 			return -1;
-	w->w_paused = 0;
+	w->w_accept->as_paused = 0;
 	return 0;
 }
 
@@ -370,22 +386,23 @@ accept_pause(struct worker *w)
 int
 accept_next(struct worker *w, struct conn *c)
 {
+	struct accept_state *as = w->w_accept;
 	unsigned ready;
 	int r, locked = 0;
 
 	wake_tick_wait();
 	for (;;) {
-		wake_tick_idle(w);
+		wake_tick_idle();
 		if (accept_leave(w))
 			break;
-		if (w->w_paused != 0) {
+		if (as->as_paused != 0) {
 			if (accept_pause(w) == -1)
 				break;
 			continue;
 		}
 		ready = 0;
 #ifdef HAVE_EPOLL
-		if (w->w_mech == ACCEPT_EPOLL) {
+		if (as->as_mech == ACCEPT_EPOLL) {
 			if (accept_epoll(w, &ready) == -1)
 				break;
 		} else
@@ -449,15 +466,16 @@ accept_queued(int fd)
 void
 accept_close(struct worker *w)
 {
+	struct accept_state *as = w->w_accept;
 	int i;
 
-	if (!w->w_lheld)
+	if (!as->as_held)
 		return;
-	if (w->w_epfd != -1) {
-		close(w->w_epfd);
-		w->w_epfd = -1;
+	if (as->as_epfd != -1) {
+		close(as->as_epfd);
+		as->as_epfd = -1;
 	}
 	for (i = 0; i < w->w_nlfd; i++)
 		close(w->w_lfd[i]);
-	w->w_lheld = 0;
+	as->as_held = 0;
 }

@@ -18,7 +18,6 @@
 #include "proxy.h"
 
 #define ERR_TOOMANY	"error: too many connections\n"
-#define ERR_WAIT_MS	1000	/* for the error line, at the most */
 
 static int	admit_read(struct worker *, int, struct linereader *, size_t *,
 		    char *, size_t);
@@ -27,7 +26,6 @@ static int	admit_proxy(struct worker *, const struct conn *,
 		    socklen_t *, char *, size_t);
 static int	admit_limit(struct worker *, int, const struct sockaddr *,
 		    struct session_stats *);
-static void	admit_drop(struct worker *, int, int64_t);
 
 /*
  * Wait for more of the header, until the deadline, and read it into the
@@ -127,60 +125,26 @@ admit_proxy(struct worker *w, const struct conn *c, struct linereader *lr,
 }
 
 /*
- * Close our side and drop what the client sent or still sends, until
- * it closes too or the deadline passes (now: only what is there).  A
- * close() with unread input would be a reset, which can destroy an
- * error line and makes a refusal look like a crash.
- */
-static void
-admit_drop(struct worker *w, int fd, int64_t deadline)
-{
-	char sink[512];
-	ssize_t n;
-
-	if (shutdown(fd, SHUT_WR) == -1)
-		return;
-	for (;;) {
-		beat_post(w);
-		/* The socket may be blocking (see accept.c); this read is not. */
-#ifdef MSG_DONTWAIT
-		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
-#else
-		n = read(fd, sink, sizeof(sink));
-#endif
-		if (n > 0 || (n == -1 && errno == EINTR))
-			continue;
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
-		    io_now() >= deadline ||
-		    io_wait(fd, POLLIN, beat_bound(w, deadline)) == -1)
-			break;
-	}
-}
-
-/*
  * MaxConnectionsPerIP: take a place for client, or refuse it with an
  * error line and close at once, the worker free for the next.  Return
- * 1 when admitted.
+ * 1 when admitted; admit_leave() gives the place back.
  */
 static int
 admit_limit(struct worker *w, int fd, const struct sockaddr *client,
     struct session_stats *st)
 {
 	char host[ADDR_STRMAX], *colon;
-	size_t done = 0;
 
 	if (limit_enter(w->w_sb, w->w_slotno, client, w->w_cf->cf_max_per_ip))
 		return 1;
 	snprintf(host, sizeof(host), "%s", st->st_client);
 	if ((colon = strrchr(host, ':')) != NULL)
 		*colon = '\0';
-	log_msg(LOG_L_WARN, "too many connections from %s "
-	    "(MaxConnectionsPerIP %d)", host, w->w_cf->cf_max_per_ip);
-	(void)io_send_all(fd, ERR_TOOMANY, sizeof(ERR_TOOMANY) - 1,
-	    io_deadline(ERR_WAIT_MS), &done);
-	st->st_out += done;
+	log_warnx("too many connections from %s (MaxConnectionsPerIP %d)",
+	    host, w->w_cf->cf_max_per_ip);
+	bye_error(w, fd, ERR_TOOMANY, sizeof(ERR_TOOMANY) - 1, st);
 	/* The worker is wanted for others: no waiting. */
-	admit_drop(w, fd, io_now());
+	bye_linger(w, fd, 0);
 	st->st_end = END_TOOMANY;
 	return 0;
 }
@@ -207,7 +171,7 @@ admit_conn(struct worker *w, const struct conn *c, struct linereader *lr,
 			st->st_end = w->w_stop ? END_SHUTDOWN : END_BADPROXY;
 			log_msg(LOG_L_INFO, "closed %s without a greeting: %s",
 			    st->st_client, why);
-			admit_drop(w, c->cn_fd, io_deadline(ERR_WAIT_MS));
+			bye_linger(w, c->cn_fd, 1);
 			return 0;
 		}
 		memcpy(peer, st->st_client, sizeof(peer));
@@ -223,4 +187,12 @@ admit_conn(struct worker *w, const struct conn *c, struct linereader *lr,
 	    !admit_limit(w, c->cn_fd, (const struct sockaddr *)&client, st))
 		return 0;
 	return 1;
+}
+
+/* The session admit_conn() let in has ended: its place is free again. */
+void
+admit_leave(struct worker *w)
+{
+	if (w->w_cf->cf_max_per_ip > 0)
+		limit_leave(w->w_sb, w->w_slotno);
 }

@@ -70,6 +70,7 @@ enum framing { FRAMING_LINE, FRAMING_RAW };
 /* How idle workers share the listeners (AcceptMutex; see accept.c). */
 enum accept_mech { ACCEPT_DEFAULT, ACCEPT_EPOLL, ACCEPT_PTHREAD, ACCEPT_MAX };
 struct accept_mutex;
+struct accept_state;
 
 enum log_level {
 	LOG_L_EMERG, LOG_L_ALERT, LOG_L_CRIT, LOG_L_ERR, LOG_L_WARN,
@@ -302,10 +303,7 @@ struct worker {
 	uint32_t		 w_generation;
 	const int		*w_lfd;		/* listening sockets */
 	int			 w_nlfd;
-	int			 w_lheld;	/* listeners still open here */
-	int			 w_next;	/* listener to try first */
-	enum accept_mech	 w_mech;	/* epoll or pthread */
-	int			 w_epfd;	/* epoll set, or -1 */
+	struct accept_state	*w_accept;	/* accept.c's own */
 	int			 w_block;	/* sessions read blocking sockets */
 	struct accept_mutex	*w_mutex;	/* the generation's accept mutex */
 	int			 w_deathfd;	/* EOF: the master is gone */
@@ -316,9 +314,6 @@ struct worker {
 	int			 w_reclaim;	/* USR2: close an idle session */
 	int64_t			 w_beatms;	/* heartbeat interval, 0: off */
 	int64_t			 w_tickms;	/* SIGALRM interval while serving */
-	int			 w_ticking;	/* the interval timer runs */
-	int64_t			 w_paused;	/* no accept until then */
-	int64_t			 w_complained;	/* last accept error logged */
 	char			*w_in;		/* the line being read */
 	size_t			 w_incap;
 	char			*w_out;		/* the answer being sent */
@@ -357,8 +352,6 @@ void	 log_warn(const char *fmt, ...)
 void	 log_warnx(const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 1, 2)));
 void	 fatal(const char *fmt, ...)
-	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
-void	 fatalx(const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 1, 2), __noreturn__));
 void	 log_access(const struct session_stats *);
 int	 log_access_fd(void);
@@ -409,7 +402,6 @@ const char *inherit_name(int fd);
 void	 inherit_from_upgrade(void);
 
 /* reopen.c */
-extern volatile sig_atomic_t	reopen_wanted;	/* SIGURG in a worker */
 int	 reopen_init(char *err, size_t errlen);
 int	 reopen_master_fd(void);
 short	 reopen_master_events(void);
@@ -468,7 +460,8 @@ int	 wake_check(struct worker *);
 int	 wake_pending(const struct worker *);
 void	 wake_tick_start(struct worker *);
 void	 wake_tick_wait(void);
-void	 wake_tick_idle(struct worker *);
+void	 wake_tick_idle(void);
+void	 wake_reopen(void);
 
 /* accept.c */
 int	 accept_check(const struct config *, char *err, size_t errlen);
@@ -488,8 +481,14 @@ void	 session_run(struct worker *, const struct conn *,
 struct linereader;
 int	 admit_conn(struct worker *, const struct conn *, struct linereader *,
 	    struct session_stats *);
+void	 admit_leave(struct worker *);
 
-/* limit.c */
+/* bye.c */
+void	 bye_error(struct worker *, int fd, const char *line, size_t len,
+	    struct session_stats *);
+void	 bye_linger(struct worker *, int fd, int wait);
+
+/* limit.c: admit.c's, enter and leave */
 int	 limit_enter(struct scoreboard *, int slot, const struct sockaddr *,
 	    int max);
 void	 limit_leave(struct scoreboard *, int slot);

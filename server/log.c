@@ -316,7 +316,7 @@ static void
 log_at_exit(void)
 {
 	if (access_dropped > 0)
-		log_msg(LOG_L_WARN, "CustomLog %s: %llu line%s dropped (%s)",
+		log_warnx("CustomLog %s: %llu line%s dropped (%s)",
 		    access_path, access_dropped, access_dropped == 1 ? "" :
 		    "s", strerror(access_errno));
 	access_dropped = 0;
@@ -362,6 +362,12 @@ log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+/*
+ * The reporters, one convention: a warning is log_warn() (with
+ * strerror(errno)) or log_warnx() (without), a system error this
+ * process cannot go on after is fatal(), every other level is
+ * log_msg(level, ...).
+ */
 void
 log_msg(int level, const char *fmt, ...)
 {
@@ -383,6 +389,7 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A warning without. */
 void
 log_warnx(const char *fmt, ...)
 {
@@ -404,17 +411,6 @@ fatal(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vmsg(LOG_L_CRIT, errno, fmt, ap);
-	va_end(ap);
-	exit(EXIT_FATAL);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg(LOG_L_CRIT, 0, fmt, ap);
 	va_end(ap);
 	exit(EXIT_FATAL);
 }
@@ -478,7 +474,7 @@ log_access(const struct session_stats *st)
 			    "lines lost", access_path, strerror(errno));
 		}
 	} else if (access_dropped > 0) {
-		log_msg(LOG_L_WARN, "CustomLog %s: %llu line%s dropped (%s)",
+		log_warnx("CustomLog %s: %llu line%s dropped (%s)",
 		    access_path, access_dropped, access_dropped == 1 ? "" :
 		    "s", strerror(access_errno));
 		access_dropped = 0;

@@ -385,7 +385,7 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 	}
 	/* As nginx does, say so rather than run as someone else silently. */
 	if ((ignored = priv_ignored(cf)) != NULL)
-		log_msg(LOG_L_WARN, "%s ignored: not running as root", ignored);
+		log_warnx("%s ignored: not running as root", ignored);
 	if (daemonize) {
 		if (chdir("/") == -1 ||
 		    (devnull = open("/dev/null", O_RDWR)) == -1)

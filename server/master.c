@@ -456,7 +456,7 @@ master_restart(struct master *m, int graceful)
 		log_msg(LOG_L_ERR, "StatusListen: %s", err);
 	if (ncf.cf_max_workers * SB_GENERATIONS >
 	    (int)m->m_sb.sb_nslots) {
-		log_msg(LOG_L_WARN, "MaxRequestWorkers %d is more than this "
+		log_warnx("MaxRequestWorkers %d is more than this "
 		    "server started with room for; using %u",
 		    ncf.cf_max_workers,
 		    m->m_sb.sb_nslots / SB_GENERATIONS);
@@ -506,7 +506,7 @@ master_new_lock(struct master *m)
 	char err[256];
 
 	if ((am = accept_mutex_new(err, sizeof(err))) == NULL) {
-		log_msg(LOG_L_WARN, "keeping the old accept mutex: %s", err);
+		log_warnx("keeping the old accept mutex: %s", err);
 		return;
 	}
 	accept_mutex_free(m->m_wc.wc_mutex);
@@ -535,7 +535,7 @@ master_try_restart(struct master *m)
 	room = pool_room(m->m_pool, &m->m_wc);
 	if (room < need) {
 		if (!m->m_postponed)
-			log_msg(LOG_L_WARN, "%s postponed: workers of older "
+			log_warnx("%s postponed: workers of older "
 			    "generations still finishing sessions hold the "
 			    "slots a new generation needs (%d free, %d "
 			    "needed); the current one serves on",
@@ -640,7 +640,7 @@ master_resize(struct master *m, int by)
 			    room;
 			if (cf->cf_max_workers + step < 1 ||
 			    cf->cf_max_workers + step > top) {
-				log_msg(LOG_L_WARN, "%s ignored: the pool has %d "
+				log_warnx("%s ignored: the pool has %d "
 				    "worker%s, its %s", sig, cf->cf_max_workers,
 				    cf->cf_max_workers == 1 ? "" : "s",
 				    step > 0 ? "most" : "least");
@@ -657,7 +657,7 @@ master_resize(struct master *m, int by)
 		}
 		if (cf->cf_min_spare + step < 1 ||
 		    cf->cf_max_spare + step > cf->cf_max_workers) {
-			log_msg(LOG_L_WARN, "%s ignored: MinSpareServers %d, "
+			log_warnx("%s ignored: MinSpareServers %d, "
 			    "MaxSpareServers %d are at their %s", sig,
 			    cf->cf_min_spare, cf->cf_max_spare, step > 0 ?
 			    "most (MaxRequestWorkers)" : "least");

@@ -50,7 +50,7 @@ notify_init(void)
 	notify_sun.sun_family = AF_UNIX;
 	if ((path[0] != '/' && path[0] != '@') ||
 	    len >= sizeof(notify_sun.sun_path)) {
-		log_msg(LOG_L_WARN, "NOTIFY_SOCKET \"%s\" is not a socket "
+		log_warnx("NOTIFY_SOCKET \"%s\" is not a socket "
 		    "address; not notifying the service manager", path);
 		notify_broken = 1;
 		return;
@@ -114,7 +114,7 @@ notify_send(const char *fmt, ...)
 		return;
 	if (sendto(notify_sock, msg, (size_t)n, MSG_NOSIGNAL,
 	    (struct sockaddr *)&notify_sun, notify_len) == -1) {
-		log_msg(LOG_L_WARN, "cannot notify the service manager at "
+		log_warnx("cannot notify the service manager at "
 		    "NOTIFY_SOCKET %s: %s; no further notifications",
 		    getenv("NOTIFY_SOCKET"), strerror(errno));
 		notify_broken = 1;

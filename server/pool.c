@@ -581,7 +581,7 @@ pool_deadlines(struct pool *pl, int64_t now)
 		if (p->p_pid == 0 || p->p_deadline == 0 || now < p->p_deadline)
 			continue;
 		if (p->p_termed) {
-			log_msg(LOG_L_WARN, "worker %u (pid %ld) ignored TERM; "
+			log_warnx("worker %u (pid %ld) ignored TERM; "
 			    "killing it", i, (long)p->p_pid);
 			kill(p->p_pid, SIGKILL);
 			p->p_deadline = 0;

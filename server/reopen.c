@@ -47,8 +47,6 @@ struct reopen_msg {
 	uint32_t	rm_which;	/* REOPEN_ERR | REOPEN_ACC */
 };
 
-volatile sig_atomic_t	reopen_wanted;
-
 static int	 chan[2] = { -1, -1 };	/* [0] the master's, [1] workers' */
 static uint32_t	 epoch;		/* of the files this process holds */
 static int	 owed;		/* requests read, replies not yet sent */
@@ -318,10 +316,9 @@ reopen_take(struct reopen_msg *rm, int *errfd, int *accfd)
 }
 
 /*
- * A worker's part, after SIGURG: ask the master for its log files and
- * put them under our own log descriptors.  On any trouble the old files
- * stay and the reason is logged.  Cheap when nothing is wanted, so the
- * worker may call it wherever it waits.
+ * A worker's part, after SIGURG (wake_reopen()): ask the master for its
+ * log files and put them under our own log descriptors.  On any trouble
+ * the old files stay and the reason is logged.
  */
 void
 reopen_worker(void)
@@ -331,9 +328,6 @@ reopen_worker(void)
 	int64_t deadline = io_deadline(REOPEN_WAIT_MS);
 	int errfd, accfd, myerr, myacc, r;
 
-	if (!reopen_wanted)
-		return;
-	reopen_wanted = 0;
 	if (reopen_ask() == -1) {
 		log_warn("log reopen: cannot ask the master");
 		return;
@@ -342,7 +336,7 @@ reopen_worker(void)
 		if ((r = reopen_take(&rm, &errfd, &accfd)) == 0) {
 			if (io_wait(chan[1], POLLIN, deadline) == 1)
 				continue;
-			log_msg(LOG_L_WARN, "log reopen: no answer from the "
+			log_warnx("log reopen: no answer from the "
 			    "master; keeping the old files");
 			return;
 		}

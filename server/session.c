@@ -25,8 +25,6 @@
 #define ERR_TOOLONG	"error: line too long\n"
 #define ERR_TIMEOUT	"error: timeout\n"
 #define ERR_BUSY	"error: server busy\n"
-/* The best-effort error line may wait this long for a slow reader. */
-#define ERR_WAIT_MS	1000
 
 static int	session_pause(struct worker *, int);
 static int	session_send(struct worker *, int, const char *, size_t,
@@ -34,9 +32,6 @@ static int	session_send(struct worker *, int, const char *, size_t,
 static int	session_answer(struct worker *, int, const char *, size_t,
 		    struct session_stats *);
 static int	session_woken(struct worker *);
-static void	session_error(struct worker *, int, const char *, size_t,
-		    struct session_stats *);
-static void	session_linger(struct worker *, int);
 static int	session_is_exit(const char *, size_t);
 static int	session_step(struct worker *, int, int, const char *, size_t,
 		    struct session_stats *);
@@ -187,58 +182,6 @@ session_answer(struct worker *w, int fd, const char *msg, size_t len,
 	return 0;
 }
 
-/*
- * Send an error line, best effort, before the session ends: for at most
- * ERR_WAIT_MS, the heartbeat moving meanwhile.
- */
-static void
-session_error(struct worker *w, int fd, const char *line, size_t len,
-    struct session_stats *st)
-{
-	int64_t until = io_deadline(ERR_WAIT_MS);
-	size_t done;
-
-	do {
-		beat_post(w);
-		done = 0;
-		if (io_send_all(fd, line, len, beat_bound(w, until),
-		    &done) != -1)
-			done = len;
-		line += done;
-		len -= done;
-		st->st_out += done;
-	} while (len > 0 && errno == ETIMEDOUT && io_now() < until);
-}
-
-/*
- * Close politely after an error line: a close() with unread input makes
- * the kernel send a reset, which can destroy the error line before the
- * client reads it.  So shut down our side, then read and drop what the
- * client still sends, for a bounded time, as Apache's lingering close.
- */
-static void
-session_linger(struct worker *w, int fd)
-{
-	int64_t until = io_deadline(ERR_WAIT_MS);
-	char sink[4096];
-	ssize_t n;
-	int r;
-
-	if (shutdown(fd, SHUT_WR) == -1)
-		return;
-	for (;;) {
-		beat_post(w);
-		if ((r = io_wait(fd, POLLIN, beat_bound(w, until))) == 0 &&
-		    io_now() < until)
-			continue;
-		if (r != 1)
-			break;
-		n = read(fd, sink, sizeof(sink));
-		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			break;
-	}
-}
-
 /* Whether msg is the line that ends a session. */
 static int
 session_is_exit(const char *msg, size_t len)
@@ -270,15 +213,15 @@ session_step(struct worker *w, int fd, int status, const char *msg,
 		return 0;
 	case LR_TOOLONG:
 		st->st_end = END_TOOLONG;
-		session_error(w, fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1, st);
-		session_linger(w, fd);
+		bye_error(w, fd, ERR_TOOLONG, sizeof(ERR_TOOLONG) - 1, st);
+		bye_linger(w, fd, 1);
 		return 0;
 	case LR_TIMEOUT:
 		st->st_end = END_TIMEOUT;
-		session_error(w, fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1, st);
+		bye_error(w, fd, ERR_TIMEOUT, sizeof(ERR_TIMEOUT) - 1, st);
 		/* A client cut mid-line (LineTimeout) may still be sending. */
 		if (msg != NULL)
-			session_linger(w, fd);
+			bye_linger(w, fd, 1);
 		return 0;
 	case LR_WAKE:
 		if (!session_woken(w))
@@ -351,7 +294,7 @@ session_reclaimed(struct worker *w, int fd, struct session_stats *st)
 	w->w_reclaim = 0;
 	if (w->w_finish || io_wait(fd, POLLIN, io_now()) == 1)
 		return 0;
-	session_error(w, fd, ERR_BUSY, sizeof(ERR_BUSY) - 1, st);
+	bye_error(w, fd, ERR_BUSY, sizeof(ERR_BUSY) - 1, st);
 	st->st_end = END_BUSY;
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "closing the idle session of %s: every "
@@ -429,6 +372,5 @@ session_run(struct worker *w, const struct conn *c, struct session_stats *st)
 		st->st_end = status;
 	else
 		session_loop(w, c->cn_fd, &lr, st);
-	if (cf->cf_max_per_ip > 0)
-		limit_leave(w->w_sb, w->w_slotno);
+	admit_leave(w);
 }

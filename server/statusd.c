@@ -447,7 +447,7 @@ sd_accept_failed(struct statusd *sd)
 	    errno == EPROTO || errno == EINTR)
 		return;
 	if (!sd->sd_failing)
-		log_msg(LOG_L_WARN, "status listener: accept: %s; pausing "
+		log_warnx("status listener: accept: %s; pausing "
 		    "a second at a time until it works", strerror(errno));
 	sd->sd_failing = 1;
 	sd->sd_paused = io_deadline(STATUS_PAUSE_MS);

@@ -250,7 +250,7 @@ upgrade_start(struct config *cf, const int *lfd, int nlfd,
 
 	if ((why = stopping ? "this master is stopping" :
 	    upgrade_refused(cf, buf, sizeof(buf))) != NULL) {
-		log_msg(LOG_L_WARN, "USR2 ignored: %s", why);
+		log_warnx("USR2 ignored: %s", why);
 		upgrade_failed(sb, "USR2 ignored: %s", why);
 		return;
 	}
@@ -258,7 +258,7 @@ upgrade_start(struct config *cf, const int *lfd, int nlfd,
 	if (cf->cf_pidfile[0] != '\0') {
 		if ((size_t)snprintf(oldbin, sizeof(oldbin), "%s.oldbin",
 		    cf->cf_pidfile) >= sizeof(oldbin)) {
-			log_msg(LOG_L_WARN, "USR2 ignored: PidFile %s: name too "
+			log_warnx("USR2 ignored: PidFile %s: name too "
 			    "long for .oldbin", cf->cf_pidfile);
 			upgrade_failed(sb, "USR2 ignored: PidFile %s: name too "
 			    "long for .oldbin", cf->cf_pidfile);

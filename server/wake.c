@@ -23,8 +23,10 @@
 static volatile sig_atomic_t	got_term;
 static volatile sig_atomic_t	got_usr1;
 static volatile sig_atomic_t	got_usr2;
+static volatile sig_atomic_t	got_urg;
 static volatile sig_atomic_t	got_tick;
 static int			wake_w = -1;	/* write end of the self-pipe */
+static int			ticking;	/* the interval timer runs */
 
 static void	wake_sig(int);
 static void	wake_tick_sig(int);
@@ -40,7 +42,7 @@ wake_sig(int sig)
 	else if (sig == SIGUSR2)
 		got_usr2 = 1;
 	else if (sig == SIGURG)
-		reopen_wanted = 1;
+		got_urg = 1;
 	else
 		got_usr1 = 1;
 	/* A full pipe already holds a wakeup; nothing is lost. */
@@ -118,7 +120,7 @@ wake_check(struct worker *w)
 
 	while (read(w->w_wakefd, buf, sizeof(buf)) > 0)
 		;
-	reopen_worker();
+	wake_reopen();
 	if (got_term)
 		w->w_stop = 1;
 	if (got_usr1)
@@ -135,6 +137,20 @@ wake_check(struct worker *w)
 		w->w_orphan = 1;
 	}
 	return w->w_stop;
+}
+
+/*
+ * After URG: take the master's reopened logs (reopen.c), once.  The
+ * worker calls it wherever it may write a log line soon, so it is
+ * cheap when nothing was asked.
+ */
+void
+wake_reopen(void)
+{
+	if (!got_urg)
+		return;
+	got_urg = 0;
+	reopen_worker();
 }
 
 /* The flags alone, without a system call: for checks between steps. */
@@ -158,10 +174,10 @@ wake_pending(const struct worker *w)
 void
 wake_tick_start(struct worker *w)
 {
-	if (w->w_ticking || !w->w_block)
+	if (ticking || !w->w_block)
 		return;
 	wake_timer(w->w_tickms);
-	w->w_ticking = 1;
+	ticking = 1;
 }
 
 /*
@@ -183,12 +199,12 @@ wake_tick_wait(void)
  * runs on, at no cost a session.
  */
 void
-wake_tick_idle(struct worker *w)
+wake_tick_idle(void)
 {
-	if (!w->w_ticking || !got_tick)
+	if (!ticking || !got_tick)
 		return;
 	wake_timer(0);
-	w->w_ticking = 0;
+	ticking = 0;
 	got_tick = 0;
 }
 

@@ -107,7 +107,7 @@ worker_serve(struct worker *w, struct conn *c)
 		log_msg(LOG_L_INFO, "connection from %s closed (%s)",
 		    st.st_client, log_end_word(st.st_end));
 	/* A reopen asked for during the session: log to the new file. */
-	reopen_worker();
+	wake_reopen();
 	log_access(&st);
 	sb_session_end(ss, &st, io_now());
 	sb_set_state(ss, SB_WAITING);
