@@ -34,7 +34,7 @@ COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
 	  common/cidr.h common/opt.h common/num.h
 SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
 	  server/worker.o server/beat.o server/wake.o server/accept.o server/session.o \
-	  server/scoreboard.o server/log.o server/ctl.o server/priv.o \
+	  server/scoreboard.o server/log.o server/pidfile.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/bye.o server/limit.o server/reclaim.o server/httpreq.o \
 	  server/statustext.o server/statusd.o \
 	  server/notify.o server/inherit.o server/reopen.o \

@@ -1,11 +1,11 @@
 /*
- * ctl.c: the pid file (locked for the master's lifetime) and the -k
- * commands that find a running master through it.
+ * ctl.c: hellod -k: the commands that find a running master through its
+ * pid file (pidfile.c), signal it and wait until it has done as told,
+ * or print its scoreboard.
  */
 #define _XOPEN_SOURCE	700	/* getpgid() */
 
 #include <sys/types.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,21 +41,40 @@ static const struct {
 	{ "fullstatus",		0 },
 };
 
-#define PID_DIR_ROOT	RUN_DIR		/* the default PidFile's, as root */
 #define CTL_WAIT_MS	10000		/* -k waits for a restart or reopen */
+#define CTL_NEXT	(-1)		/* a step's "go on" */
 
-static int	pid_lock_once(const char *, char *, size_t);
-static int	pid_open(const char *, int);
-static pid_t	pid_holder(int);
-static int	ctl_wait_gone(int, int64_t);
+/* One -k command as its steps (ctl_steps[]) take it on. */
+struct ctl {
+	struct config		*ct_cf;
+	const char		*ct_word;
+	int			 ct_sig;
+	pid_t			 ct_pid;	/* the master */
+	int			 ct_pfd;	/* its PidFile, open, or -1 */
+	struct scoreboard	 ct_sb;
+	int			 ct_attached;	/* ct_sb is mapped */
+	volatile uint32_t	*ct_count;	/* restarts or reopens done */
+	volatile uint32_t	*ct_failed;	/* and if the last failed */
+	uint32_t		 ct_before;	/* *ct_count, before the kill */
+	uint32_t		 ct_gen;	/* the generation before it */
+	int64_t			 ct_deadline;
+};
+
 static int	ctl_new_serving(const struct scoreboard *, uint32_t);
 static int	ctl_wait_count(volatile uint32_t *, uint32_t, int64_t);
 static int	ctl_wait_serving(const struct scoreboard *, uint32_t, int64_t);
-static int	pid_default_in(const struct config *, const char *, char *,
-		    size_t);
-static pid_t	ctl_find(struct config *, int *);
 static int	ctl_denied(const char *, const char *);
-static int	ctl_upgrade(const struct config *, pid_t, int);
+static int	ctl_kill(const struct config *, pid_t, int);
+static int	ctl_word(struct ctl *);
+static int	ctl_pidfile(struct ctl *);
+static int	ctl_running(struct ctl *);
+static int	ctl_attach(struct ctl *);
+static int	ctl_show(struct ctl *);
+static int	ctl_upgrade(struct ctl *);
+static int	ctl_before(struct ctl *);
+static int	ctl_signal(struct ctl *);
+static int	ctl_done(struct ctl *);
+static int	ctl_gone(struct ctl *);
 static int	ctl_upgrade_fail(const struct scoreboard *);
 static pid_t	ctl_upgrade_started(struct scoreboard *, pid_t, uint32_t,
 		    uint32_t, int64_t);
@@ -63,215 +82,24 @@ static int	ctl_upgrade_served(const struct config *, struct scoreboard *,
 		    pid_t, pid_t, uint32_t);
 static int	ctl_upgrade_child(pid_t, pid_t);
 static int	ctl_status(const struct scoreboard *, int);
+static int64_t	ctl_gone_by(const struct config *);
 
 /*
- * The default PidFile of cf in dir: named after the first Listen
- * address, so that two servers on different addresses never share one,
- * and "-k" given the same -f and -l finds the same file.  Return 0, or
- * -1 when the name does not fit.
+ * ctl_command()'s steps, in order.  Each returns CTL_NEXT to go on, or
+ * the command's exit status to end it there.
  */
-static int
-pid_default_in(const struct config *cf, const char *dir, char *buf,
-    size_t len)
-{
-	const struct hostport *hp = &cf->cf_listen[0];
-	int n;
-
-	n = snprintf(buf, len, "%s/hellod-%s-%s.pid", dir,
-	    hp->hp_host[0] == '\0' ? "any" : hp->hp_host, hp->hp_port);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/*
- * Without a PidFile directive, use the default one, as Apache and nginx
- * have: under /run/hellod as root, else under $XDG_RUNTIME_DIR, else
- * /tmp (see hellod.8, FILES).  Return 0, or -1 with err.
- */
-int
-pid_default(struct config *cf, char *err, size_t errlen)
-{
-	const char *dir = getenv("XDG_RUNTIME_DIR");
-
-	if (cf->cf_pidfile[0] != '\0' || cf->cf_nlisten == 0)
-		return 0;
-	if (geteuid() == 0)
-		dir = PID_DIR_ROOT;
-	else if (dir == NULL || dir[0] != '/')
-		dir = "/tmp";
-	if (pid_default_in(cf, dir, cf->cf_pidfile,
-	    sizeof(cf->cf_pidfile)) == -1) {
-		snprintf(err, errlen, "default PidFile: path too long in %s",
-		    dir);
-		return -1;
-	}
-	cf->cf_pidfile_default = 1;
-	return 0;
-}
-
-/*
- * Open and write-lock the pid file.  A lock held by a live process means
- * a server already runs: that is refused.  A file left by a dead one
- * carries no lock and is taken over.  The lock lasts as long as the
- * returned descriptor's process.  Return it, or -1 with err.
- *
- * A server that stops unlinks its pid file while it still holds the
- * lock.  If we opened the file just before that, we lock a file that no
- * longer has the name, and a third server would find the path free: so
- * after locking, check that the path still names the file we locked,
- * and start again if not.
- */
-int
-pid_lock(const char *path, char *err, size_t errlen)
-{
-	struct stat fst, pst;
-	int fd, tries;
-
-	for (tries = 0; tries < PID_LOCK_TRIES; tries++) {
-		if ((fd = pid_lock_once(path, err, errlen)) == -1)
-			return -1;
-		if (fstat(fd, &fst) == 0 && stat(path, &pst) == 0 &&
-		    fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
-			return fd;
-		close(fd);
-	}
-	snprintf(err, errlen, "PidFile %s: replaced while it was being "
-	    "locked, %d times", path, PID_LOCK_TRIES);
-	return -1;
-}
-
-/* One attempt of pid_lock(): open (creating) and lock, no more. */
-static int
-pid_lock_once(const char *path, char *err, size_t errlen)
-{
-	struct flock fl;
-	int fd;
-
-	if ((fd = pid_open(path, O_RDWR | O_CREAT | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "PidFile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == 0)
-		return fd;
-	if (errno == EACCES || errno == EAGAIN) {
-		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-			snprintf(err, errlen, "PidFile %s is held by a running "
-			    "hellod (pid %ld)", path, (long)fl.l_pid);
-		else
-			snprintf(err, errlen, "PidFile %s is held by a running "
-			    "hellod", path);
-	} else
-		snprintf(err, errlen, "PidFile %s: lock: %s", path,
-		    strerror(errno));
-	close(fd);
-	return -1;
-}
-
-/*
- * open() a pid file.  /run/hellod, where the packaged service and root's
- * default pid files live, is gone after each boot; systemd makes it for
- * the service (RuntimeDirectory=), we make it for everyone else.
- */
-static int
-pid_open(const char *path, int flags)
-{
-	char dir[MAX_PATH];
-	const char *slash;
-	int fd;
-
-	if ((fd = open(path, flags, 0644)) != -1 || errno != ENOENT ||
-	    !(flags & O_CREAT) || (slash = strrchr(path, '/')) == NULL ||
-	    (size_t)(slash - path) >= sizeof(dir))
-		return fd;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	if (strcmp(dir, RUN_DIR) != 0)
-		return fd;
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		return -1;
-	return open(path, flags, 0644);
-}
-
-/* Write pid into the locked pid file.  Return 0, or -1 with errno. */
-int
-pid_write(int fd, pid_t pid)
-{
-	char buf[32];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)pid);
-	if (ftruncate(fd, 0) == -1)
-		return -1;
-	if (pwrite(fd, buf, (size_t)n, 0) != n)
-		return -1;
-	return 0;
-}
-
-/* At exit: remove the pid file while still holding its lock. */
-void
-pid_remove(int fd, const char *path)
-{
-	if (fd == -1)
-		return;
-	(void)unlink(path);
-	close(fd);
-}
-
-/* The pid of the process holding fd's file locked, or 0 when none. */
-static pid_t
-pid_holder(int fd)
-{
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_GETLK, &fl) == -1 || fl.l_type == F_UNLCK)
-		return 0;
-	return fl.l_pid;
-}
-
-/*
- * Return the pid of the master holding the pid file's lock, or 0 when
- * none does (no file, or one left by a dead server), or -1 with errno
- * when the file cannot be read (EACCES: it is someone else's).  With
- * fdp, the open file is left in *fdp (or -1) for ctl_wait_gone().
- */
-pid_t
-pid_running(const char *path, int *fdp)
-{
-	pid_t pid;
-	int fd;
-
-	if (fdp != NULL)
-		*fdp = -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-	if ((pid = pid_holder(fd)) == 0 || fdp == NULL)
-		close(fd);
-	else
-		*fdp = fd;
-	return pid;
-}
-
-/*
- * Wait until the master has let go of the pid file's lock (fd, opened
- * while it held it).  Not kill(pid, 0): that succeeds on a zombie, a
- * master that has exited but whose parent has not reaped it yet, while
- * its lock goes the moment it exits.
- */
-static int
-ctl_wait_gone(int fd, int64_t deadline)
-{
-	while (pid_holder(fd) != 0) {
-		if (io_now() >= deadline)
-			return -1;
-		(void)poll(NULL, 0, 50);
-	}
-	return 0;
-}
+static int (*const ctl_steps[])(struct ctl *) = {
+	ctl_word,	/* a control command, not "start" */
+	ctl_pidfile,	/* a PidFile to find the master by */
+	ctl_running,	/* a live master holds it */
+	ctl_attach,	/* its scoreboard, for those that read it */
+	ctl_show,	/* status, fullstatus: print it */
+	ctl_upgrade,	/* upgrade: a dance of its own */
+	ctl_before,	/* what to wait on, read before the signal */
+	ctl_signal,	/* the signal */
+	ctl_done,	/* restart, graceful, reopen: done, or failed */
+	ctl_gone,	/* stop, graceful-stop: the master gone */
+};
 
 /*
  * True once the scoreboard shows a generation other than gen with a
@@ -326,27 +154,6 @@ ctl_wait_serving(const struct scoreboard *sb, uint32_t gen, int64_t deadline)
 	return 0;
 }
 
-/*
- * The pid of the master of cf's PidFile (0: none, -1: not permitted to
- * read the file), its file left open in *fdp.  A user's default PidFile
- * is not root's: when the user has no server of that name, look for
- * root's, so that "-k" of an administrator's server says "not
- * permitted" rather than "not running".
- */
-static pid_t
-ctl_find(struct config *cf, int *fdp)
-{
-	char alt[MAX_PATH];
-	pid_t pid;
-
-	pid = pid_running(cf->cf_pidfile, fdp);
-	if (pid == 0 && cf->cf_pidfile_default && geteuid() != 0 &&
-	    pid_default_in(cf, PID_DIR_ROOT, alt, sizeof(alt)) == 0 &&
-	    (pid = pid_running(alt, fdp)) != 0)
-		memcpy(cf->cf_pidfile, alt, strlen(alt) + 1);
-	return pid;
-}
-
 /* The one message for every "not permitted": its own exit status. */
 static int
 ctl_denied(const char *what, const char *path)
@@ -393,167 +200,241 @@ ctl_status(const struct scoreboard *sb, int full)
 }
 
 /*
- * hellod -k WORD: signal the master named by the PidFile and wait until
- * the command has taken effect (the master gone, a new generation
- * serving, the logs reopened) or is known to have failed, or print the
- * scoreboard.  Return hellod's exit status.
- */
-int
-ctl_command(struct config *cf, const char *word)
-{
-	char sbfile[MAX_PATH + 16], err[256], what[64];
-	struct scoreboard sb;
-	volatile uint32_t *count = NULL, *failed = NULL;
-	uint32_t gen = 0, before = 0;
-	int64_t deadline = io_deadline(CTL_WAIT_MS);
-	int i, sig, pfd, rc = 0;
-	pid_t pid;
-
-	if ((i = ctl_lookup(word)) == -1 || strcmp(word, "start") == 0) {
-		fprintf(stderr, "hellod: -k %s: not a control command\n", word);
-		return EXIT_CONFIG;
-	}
-	sig = ctl_words[i].cw_sig;
-	if (cf->cf_pidfile[0] == '\0') {
-		fprintf(stderr, "hellod: -k %s needs a PidFile\n", word);
-		return EXIT_CONFIG;
-	}
-	/* pfd stays open for ctl_wait_gone(); exit closes it otherwise. */
-	if ((pid = ctl_find(cf, &pfd)) == -1 && errno == EACCES)
-		return ctl_denied("read PidFile", cf->cf_pidfile);
-	if (pid == -1) {
-		fprintf(stderr, "hellod: PidFile %s: %s\n", cf->cf_pidfile,
-		    strerror(errno));
-		return EXIT_NOTRUNNING;
-	}
-	if (pid == 0) {
-		fprintf(stderr, "hellod: not running (no live server holds "
-		    "PidFile %s)\n", cf->cf_pidfile);
-		return EXIT_NOTRUNNING;
-	}
-	if (sig == SIGUSR2) {
-		rc = ctl_upgrade(cf, pid, pfd);
-		close(pfd);
-		return rc;
-	}
-	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
-	if (sig == 0 || sig == SIGHUP || sig == SIGUSR1 || sig == SIGURG) {
-		if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
-			if (errno == EACCES)
-				return ctl_denied("read the scoreboard", sbfile);
-			fprintf(stderr, "hellod: %s\n", err);
-			return EXIT_NOTRUNNING;
-		}
-		if (sig == 0) {
-			rc = ctl_status(&sb, strcmp(word, "fullstatus") == 0);
-			sb_destroy(&sb, NULL);
-			return rc;
-		}
-		gen = sb.sb_hdr->sh_generation;
-		count = sig == SIGURG ? &sb.sb_hdr->sh_reopens :
-		    &sb.sb_hdr->sh_reloads;
-		failed = sig == SIGURG ? &sb.sb_hdr->sh_reopen_failed :
-		    &sb.sb_hdr->sh_reload_failed;
-		before = *count;
-	}
-	snprintf(what, sizeof(what), "signal the server (pid %ld) of PidFile",
-	    (long)pid);
-	if (kill(pid, sig) == -1) {
-		rc = errno == EPERM ? ctl_denied(what, cf->cf_pidfile) :
-		    EXIT_NOTRUNNING;
-		if (rc == EXIT_NOTRUNNING)
-			fprintf(stderr, "hellod: kill %ld: %s\n", (long)pid,
-			    strerror(errno));
-	} else if (count != NULL) {
-		/*
-		 * The master counts each restart or reopen it has handled,
-		 * and says whether it failed, so a failure is reported as
-		 * soon as it happens; a restart done then waits until a
-		 * worker of the new generation serves.
-		 */
-		if (ctl_wait_count(count, before, deadline) == -1 ||
-		    (!*failed && sig != SIGURG &&
-		    ctl_wait_serving(&sb, gen, deadline) == -1)) {
-			fprintf(stderr, "hellod: server (pid %ld) did not "
-			    "%s; its error log says why\n", (long)pid,
-			    sig == SIGURG ? "reopen its logs" : "restart");
-			rc = EXIT_CTLFAIL;
-		} else if (*failed) {
-			fprintf(stderr, "hellod: server (pid %ld) %s; its "
-			    "error log says why\n", (long)pid, sig == SIGURG ?
-			    "could not reopen every log" : "did not restart: "
-			    "it keeps the old configuration");
-			rc = EXIT_CTLFAIL;
-		}
-	} else if (ctl_wait_gone(pfd, io_deadline(((int64_t)
-	    cf->cf_graceful_timeout + 10) * 1000)) == -1) {
-		fprintf(stderr, "hellod: server (pid %ld) is still running\n",
-		    (long)pid);
-		rc = EXIT_CTLFAIL;
-	}
-	if (count != NULL)
-		sb_destroy(&sb, NULL);
-	if (pfd != -1)
-		close(pfd);
-	return rc;
-}
-
-/*
- * hellod -k upgrade: USR2 to the master of the PidFile (old, its file
- * open as pfd), then wait until the new master serves (it holds the
- * PidFile), WINCH the old one and wait until it is gone.  The master
- * writes in its scoreboard whether it started the new master and, if
- * that came to nothing, why; a new master that does not serve in time
- * is stopped, which rolls back.  Return hellod's exit status.
+ * Signal the master; on failure say why.  Return CTL_NEXT, or the exit
+ * status.
  */
 static int
-ctl_upgrade(const struct config *cf, pid_t old, int pfd)
+ctl_kill(const struct config *cf, pid_t pid, int sig)
 {
-	char sbfile[MAX_PATH + 16], err[256], what[64];
-	struct scoreboard sb;
-	uint32_t failed, started;
-	pid_t new;
-	int rc;
+	char what[64];
 
-	sb_path(cf->cf_pidfile, sbfile, sizeof(sbfile));
-	if (sb_attach(&sb, sbfile, err, sizeof(err)) == -1) {
+	if (kill(pid, sig) == 0)
+		return CTL_NEXT;
+	if (errno == EPERM) {
+		snprintf(what, sizeof(what), "signal the server (pid %ld) of "
+		    "PidFile", (long)pid);
+		return ctl_denied(what, cf->cf_pidfile);
+	}
+	fprintf(stderr, "hellod: kill %ld: %s\n", (long)pid, strerror(errno));
+	return EXIT_NOTRUNNING;
+}
+
+/* How long a stopping master may take: its GracefulShutdownTimeout. */
+static int64_t
+ctl_gone_by(const struct config *cf)
+{
+	return io_deadline(((int64_t)cf->cf_graceful_timeout + 10) * 1000);
+}
+
+static int
+ctl_word(struct ctl *ct)
+{
+	int i;
+
+	if ((i = ctl_lookup(ct->ct_word)) == -1 ||
+	    strcmp(ct->ct_word, "start") == 0) {
+		fprintf(stderr, "hellod: -k %s: not a control command\n",
+		    ct->ct_word);
+		return EXIT_CONFIG;
+	}
+	ct->ct_sig = ctl_words[i].cw_sig;
+	return CTL_NEXT;
+}
+
+static int
+ctl_pidfile(struct ctl *ct)
+{
+	if (ct->ct_cf->cf_pidfile[0] != '\0')
+		return CTL_NEXT;
+	fprintf(stderr, "hellod: -k %s needs a PidFile\n", ct->ct_word);
+	return EXIT_CONFIG;
+}
+
+/* ct_pfd stays open for pid_wait_free(). */
+static int
+ctl_running(struct ctl *ct)
+{
+	const char *path = ct->ct_cf->cf_pidfile;
+
+	if ((ct->ct_pid = pid_find(ct->ct_cf, &ct->ct_pfd)) > 0)
+		return CTL_NEXT;
+	if (ct->ct_pid == -1 && errno == EACCES)
+		return ctl_denied("read PidFile", ct->ct_cf->cf_pidfile);
+	if (ct->ct_pid == -1)
+		fprintf(stderr, "hellod: PidFile %s: %s\n", path,
+		    strerror(errno));
+	else
+		fprintf(stderr, "hellod: not running (no live server holds "
+		    "PidFile %s)\n", path);
+	return EXIT_NOTRUNNING;
+}
+
+/* Every command but stop and graceful-stop reads the scoreboard. */
+static int
+ctl_attach(struct ctl *ct)
+{
+	char sbfile[MAX_PATH + 16], err[256];
+
+	if (ct->ct_sig == SIGTERM || ct->ct_sig == SIGWINCH)
+		return CTL_NEXT;
+	sb_path(ct->ct_cf->cf_pidfile, sbfile, sizeof(sbfile));
+	if (sb_attach(&ct->ct_sb, sbfile, err, sizeof(err)) == -1) {
 		if (errno == EACCES)
 			return ctl_denied("read the scoreboard", sbfile);
 		fprintf(stderr, "hellod: %s\n", err);
 		return EXIT_NOTRUNNING;
 	}
+	ct->ct_attached = 1;
+	return CTL_NEXT;
+}
+
+static int
+ctl_show(struct ctl *ct)
+{
+	if (ct->ct_sig != 0)
+		return CTL_NEXT;
+	return ctl_status(&ct->ct_sb, strcmp(ct->ct_word, "fullstatus") == 0);
+}
+
+/*
+ * hellod -k upgrade: USR2 to the master of the PidFile, then wait until
+ * the new master serves (it holds the PidFile), WINCH the old one and
+ * wait until it is gone.  The master writes in its scoreboard whether
+ * it started the new master and, if that came to nothing, why; a new
+ * master that does not serve in time is stopped, which rolls back.
+ */
+static int
+ctl_upgrade(struct ctl *ct)
+{
+	struct scoreboard *sb = &ct->ct_sb;
+	uint32_t failed, started;
+	pid_t old = ct->ct_pid, new;
+	int rc;
+
+	if (ct->ct_sig != SIGUSR2)
+		return CTL_NEXT;
 	/* Read before the signal: the master may answer at once. */
-	failed = sb.sb_hdr->sh_upgrade_failed;
-	started = sb.sb_hdr->sh_upgrades;
-	snprintf(what, sizeof(what), "signal the server (pid %ld) of PidFile",
-	    (long)old);
-	if (kill(old, SIGUSR2) == -1) {
-		rc = errno == EPERM ? ctl_denied(what, cf->cf_pidfile) :
-		    EXIT_NOTRUNNING;
-		if (rc == EXIT_NOTRUNNING)
-			fprintf(stderr, "hellod: kill %ld: %s\n", (long)old,
-			    strerror(errno));
-	} else if ((new = ctl_upgrade_started(&sb, old, started, failed,
+	failed = sb->sb_hdr->sh_upgrade_failed;
+	started = sb->sb_hdr->sh_upgrades;
+	if ((rc = ctl_kill(ct->ct_cf, old, SIGUSR2)) != CTL_NEXT)
+		return rc;
+	if ((new = ctl_upgrade_started(sb, old, started, failed,
 	    io_deadline(CTL_WAIT_MS))) == -1)
-		rc = ctl_upgrade_fail(&sb);
-	else if (new == 0) {
+		return ctl_upgrade_fail(sb);
+	if (new == 0) {
 		fprintf(stderr, "hellod: upgrade failed: the server (pid %ld) "
 		    "did not answer USR2\n", (long)old);
-		rc = EXIT_CTLFAIL;
-	} else if ((rc = ctl_upgrade_served(cf, &sb, old, new,
-	    failed)) == 0) {
-		/* The old master's workers finish their sessions, then it exits. */
-		if (kill(old, SIGWINCH) == -1 || ctl_wait_gone(pfd,
-		    io_deadline(((int64_t)cf->cf_graceful_timeout + 10) *
-		    1000)) == -1) {
-			fprintf(stderr, "hellod: the new master (pid %ld) "
-			    "serves, but the old one (pid %ld) is still "
-			    "running\n", (long)new, (long)old);
-			rc = EXIT_CTLFAIL;
-		}
+		return EXIT_CTLFAIL;
 	}
-	sb_destroy(&sb, NULL);
-	return rc;
+	if ((rc = ctl_upgrade_served(ct->ct_cf, sb, old, new, failed)) != 0)
+		return rc;
+	/* The old master's workers finish their sessions, then it exits. */
+	if (kill(old, SIGWINCH) == -1 ||
+	    pid_wait_free(ct->ct_pfd, ctl_gone_by(ct->ct_cf)) == -1) {
+		fprintf(stderr, "hellod: the new master (pid %ld) serves, but "
+		    "the old one (pid %ld) is still running\n", (long)new,
+		    (long)old);
+		return EXIT_CTLFAIL;
+	}
+	return 0;
+}
+
+/*
+ * The master counts each restart or reopen it has handled, and says
+ * whether it failed, so that a failure is reported as soon as it
+ * happens: read the count before the signal.
+ */
+static int
+ctl_before(struct ctl *ct)
+{
+	struct sb_header *sh;
+
+	if (ct->ct_sig != SIGHUP && ct->ct_sig != SIGUSR1 &&
+	    ct->ct_sig != SIGURG)
+		return CTL_NEXT;
+	sh = ct->ct_sb.sb_hdr;
+	ct->ct_gen = sh->sh_generation;
+	ct->ct_count = ct->ct_sig == SIGURG ? &sh->sh_reopens :
+	    &sh->sh_reloads;
+	ct->ct_failed = ct->ct_sig == SIGURG ? &sh->sh_reopen_failed :
+	    &sh->sh_reload_failed;
+	ct->ct_before = *ct->ct_count;
+	return CTL_NEXT;
+}
+
+static int
+ctl_signal(struct ctl *ct)
+{
+	return ctl_kill(ct->ct_cf, ct->ct_pid, ct->ct_sig);
+}
+
+/*
+ * Restart, graceful, reopen: wait for the count to move; a restart done
+ * then waits until a worker of the new generation serves.
+ */
+static int
+ctl_done(struct ctl *ct)
+{
+	int reopen = ct->ct_sig == SIGURG;
+	int64_t by = ct->ct_deadline;
+
+	if (ct->ct_count == NULL)
+		return CTL_NEXT;
+	if (ctl_wait_count(ct->ct_count, ct->ct_before, by) == -1 ||
+	    (!*ct->ct_failed && !reopen &&
+	    ctl_wait_serving(&ct->ct_sb, ct->ct_gen, by) == -1)) {
+		fprintf(stderr, "hellod: server (pid %ld) did not %s; its "
+		    "error log says why\n", (long)ct->ct_pid, reopen ?
+		    "reopen its logs" : "restart");
+		return EXIT_CTLFAIL;
+	}
+	if (*ct->ct_failed) {
+		fprintf(stderr, "hellod: server (pid %ld) %s; its error log "
+		    "says why\n", (long)ct->ct_pid, reopen ? "could not "
+		    "reopen every log" : "did not restart: it keeps the old "
+		    "configuration");
+		return EXIT_CTLFAIL;
+	}
+	return 0;
+}
+
+/* Stop, graceful-stop: wait until the master lets go of its PidFile. */
+static int
+ctl_gone(struct ctl *ct)
+{
+	if (pid_wait_free(ct->ct_pfd, ctl_gone_by(ct->ct_cf)) == 0)
+		return 0;
+	fprintf(stderr, "hellod: server (pid %ld) is still running\n",
+	    (long)ct->ct_pid);
+	return EXIT_CTLFAIL;
+}
+
+/*
+ * hellod -k WORD: signal the master named by the PidFile and wait until
+ * the command has taken effect (the master gone, a new generation
+ * serving, the logs reopened) or is known to have failed, or print the
+ * scoreboard: ctl_steps[] in turn.  Return hellod's exit status.
+ */
+int
+ctl_command(struct config *cf, const char *word)
+{
+	struct ctl ct;
+	size_t i;
+	int rc = CTL_NEXT;
+
+	memset(&ct, 0, sizeof(ct));
+	ct.ct_cf = cf;
+	ct.ct_word = word;
+	ct.ct_pfd = -1;
+	ct.ct_deadline = io_deadline(CTL_WAIT_MS);
+	for (i = 0; rc == CTL_NEXT &&
+	    i < sizeof(ctl_steps) / sizeof(ctl_steps[0]); i++)
+		rc = ctl_steps[i](&ct);
+	if (ct.ct_attached)
+		sb_destroy(&ct.ct_sb, NULL);
+	if (ct.ct_pfd != -1)
+		close(ct.ct_pfd);
+	return rc == CTL_NEXT ? 0 : rc;
 }
 
 /*

@@ -514,13 +514,17 @@ void	 status_tick(struct scoreboard *, const struct config *,
 	    const int *lfd);
 int64_t	 status_next_event(void);
 
-/* ctl.c */
+/* pidfile.c */
+int	 pid_default(struct config *, char *err, size_t errlen);
 int	 pid_lock(const char *path, char *err, size_t errlen);
 int	 pid_write(int fd, pid_t);
 void	 pid_remove(int fd, const char *path);
 pid_t	 pid_running(const char *path, int *fdp);
+pid_t	 pid_find(struct config *, int *fdp);
+int	 pid_wait_free(int fd, int64_t deadline);
+
+/* ctl.c */
 int	 ctl_lookup(const char *word);
 int	 ctl_command(struct config *, const char *word);
-int	 pid_default(struct config *, char *err, size_t errlen);
 
 #endif
