@@ -48,13 +48,14 @@
 /*
  * Exit statuses of hellod itself (documented in hellod.8).
  */
-#define EXIT_CONFIG	1	/* usage or configuration error */
+#define EXIT_CONFIG	1	/* configuration error */
 #define EXIT_STARTUP	2	/* cannot listen, detach, lock the pid file */
 #define EXIT_NOTRUNNING	3	/* -k: no server runs under this PidFile */
 #define EXIT_CHILDFATAL	4	/* a worker could not start; master gave up */
 #define EXIT_CTLFAIL	5	/* -k: the server did not do as told in time */
 #define EXIT_FATAL	6	/* a system error after startup: fatal() */
 #define EXIT_NOPERM	7	/* -k: not allowed to signal or read the server */
+#define EXIT_USAGE	8	/* usage error: the command line itself */
 
 /*
  * Exit statuses of a worker, read by the master.  A worker that cannot

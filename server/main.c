@@ -69,9 +69,9 @@ usage(void)
 "Signals: TERM/INT stop, HUP restart, USR1 graceful restart,\n"
 "WINCH graceful stop, USR2 upgrade the binary, URG reopen the logs,\n"
 "TTIN/TTOU one worker more/fewer (or spare bounds +/-1).  Exit status:\n"
-"0 ok, 1 usage or configuration error, 2 cannot start, 3 not running\n"
-"(-k), 4 a worker could not start, 5 the server did not do as -k told it,\n"
-"6 a system error, 7 not permitted (-k).\n");
+"0 ok, 1 configuration error, 2 cannot start, 3 not running (-k),\n"
+"4 a worker could not start, 5 the server did not do as -k told it,\n"
+"6 a system error, 7 not permitted (-k), 8 usage error.\n");
 	exit(0);
 }
 
@@ -81,7 +81,7 @@ usage_error(const char *why)
 {
 	fprintf(stderr, "hellod: %s\n" SYNOPSIS
 	    "Try 'hellod -h' for more information.\n", why);
-	exit(EXIT_CONFIG);
+	exit(EXIT_USAGE);
 }
 
 /* A startup error: one line on stderr, as errx(3) prints it, and exit. */

@@ -126,7 +126,7 @@ write_full_conf() {
 	[ "$stderr" = "hellod: -C 'Timeout -3': Timeout: bad value \"-3\": out of range (1 to 86400)" ]
 	run -1 --separate-stderr hellod -C 'NoSuch 1'
 	[ "$stderr" = "hellod: -C 'NoSuch 1': unknown directive \"NoSuch\"" ]
-	run -1 --separate-stderr hellod -w 0
+	run -8 --separate-stderr hellod -w 0
 	[ "${stderr_lines[0]}" = 'hellod: -w: bad value "0": out of range (1 to 20000)' ]
 	run -1 --separate-stderr hellod -C 'User no-such-user-here'
 	[ "$stderr" = 'hellod: User: no such user "no-such-user-here"' ]

@@ -415,21 +415,21 @@ usage: hellod [-dhtV] [-C 'directive value'] [-f file]
 Try 'hellod -h' for more information."
 }
 
-@test "error: a usage error is one line, the synopsis and a pointer to -h (exit 1)" {
-	run -1 --separate-stderr hellod -x
+@test "error: a usage error is one line, the synopsis and a pointer to -h (exit 8)" {
+	run -8 --separate-stderr hellod -x
 	assert_output ''
 	usage_error 'hellod: unknown option -x'
-	run -1 --separate-stderr hellod extra
+	run -8 --separate-stderr hellod extra
 	usage_error 'hellod: unexpected argument "extra"'
-	run -1 --separate-stderr hellod --bogus
+	run -8 --separate-stderr hellod --bogus
 	usage_error 'hellod: unknown option --bogus'
-	run -1 --separate-stderr hellod -f
+	run -8 --separate-stderr hellod -f
 	usage_error 'hellod: option -f needs a value'
-	run -1 --separate-stderr hellod -k bounce
+	run -8 --separate-stderr hellod -k bounce
 	usage_error 'hellod: -k: unknown command "bounce"'
-	run -1 --separate-stderr hellod -w abc
+	run -8 --separate-stderr hellod -w abc
 	usage_error 'hellod: -w: bad value "abc": not a number'
-	run -1 --separate-stderr hellod -w 0
+	run -8 --separate-stderr hellod -w 0
 	usage_error 'hellod: -w: bad value "0": out of range (1 to 20000)'
 }
 
@@ -439,7 +439,7 @@ Try 'hellod -h' for more information."
 	echo "Listen 127.0.0.1:$PORT" >"$conf"
 	# -t after -f's value and -C; the words after -- are operands.
 	run -0 --separate-stderr hellod -f "$conf" -C 'Timeout 5' -t
-	run -1 --separate-stderr hellod -t -- -f "$conf"
+	run -8 --separate-stderr hellod -t -- -f "$conf"
 	usage_error 'hellod: unexpected argument "-f"'
 	# Clustered flags, an attached value.
 	run -0 --separate-stderr hellod -tf"$conf"

@@ -151,6 +151,24 @@ directives() {
 	done
 }
 
+@test "hellod: a usage error has an exit status of its own, the one hellod.8 and -h give" {
+	local code args
+	code=$(sed -n 's/^#define EXIT_USAGE[[:space:]]*\([0-9]*\).*/\1/p' \
+	    "$TOP/server/hellod.h")
+	[ -n "$code" ] || fail "no EXIT_USAGE in server/hellod.h"
+	grep -A1 "^\.It $code$" <<<"$(section "$TOP/man/hellod.8" 'EXIT STATUS')" |
+	    grep -q '^Usage error' || fail "hellod.8: .It $code is not the usage error"
+	run -0 hellod -h
+	assert_output --partial ", $code usage error."
+	# An unknown option, a missing value, a bad -w or -k, an operand.
+	for args in --no-such-option -x -f '-w 0' '-k bounce' extra; do
+		# shellcheck disable=SC2086 # the words are the options
+		run -"$code" --separate-stderr hellod $args
+	done
+	# A configuration error is not one.
+	run -1 --separate-stderr hellod -C 'Bogus 1'
+}
+
 # exit_codes_documented PROG N [SOURCE]: every EX_ code of SOURCE
 # (default client/PROG.c; there are N) but 0, which .Ex -std states, has
 # its .It in the EXIT STATUS of man/PROG.1.
