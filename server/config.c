@@ -86,6 +86,7 @@ static int	cf_allow(struct allow *, const char *, const char *, char *,
 static const struct directive *cf_find(const char *);
 static int	cf_value(const struct directive *, const char *, char *,
 		    size_t, char *, size_t);
+static int	cf_getline(FILE *, char *, char *, size_t);
 static int	cf_file(struct config *, const char *, char *, size_t);
 static int	cf_absolute(struct config *, const char *, char *, size_t);
 static int	cf_status_check(struct config *, char *, size_t);
@@ -409,37 +410,64 @@ cf_line(struct config *cf, const char *line, char *err, size_t errlen)
 	return cf_set(cf, d->d_name, value, err, errlen);
 }
 
+/*
+ * Read the next line of fp into buf (CF_LINE_MAX + 1 bytes), without its
+ * newline.  A line is bounded, so that a file with no newline (/dev/zero,
+ * a binary) is refused at once instead of growing a buffer, and holds no
+ * NUL byte, which would silently cut it short.  Return 1 for a line, 0 at
+ * the end of the file, -1 with a reason in err (errno set for a read
+ * error).
+ */
+static int
+cf_getline(FILE *fp, char *buf, char *err, size_t errlen)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (c == '\0') {
+			snprintf(err, errlen, "line holds a NUL byte");
+			return -1;
+		}
+		if (n == CF_LINE_MAX) {
+			snprintf(err, errlen, "line longer than %d bytes",
+			    CF_LINE_MAX);
+			return -1;
+		}
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(fp)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	return c != EOF || n > 0;
+}
+
 static int
 cf_file(struct config *cf, const char *path, char *err, size_t errlen)
 {
-	char msg[512], *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	char msg[512], line[CF_LINE_MAX + 1];
 	long lineno = 0;
 	FILE *fp;
-	int rc = 0;
+	int r;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
+	do {
 		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		if (cf_line(cf, line, msg, sizeof(msg)) == -1) {
-			snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(line);
+		if ((r = cf_getline(fp, line, msg, sizeof(msg))) == 1 &&
+		    cf_line(cf, line, msg, sizeof(msg)) == -1)
+			r = -1;
+	} while (r == 1);
+	if (r == -1 && ferror(fp))
+		snprintf(err, errlen, "%s: %s", path, msg);
+	else if (r == -1)
+		snprintf(err, errlen, "%s:%ld: %s", path, lineno, msg);
 	fclose(fp);
-	return rc;
+	return r;
 }
 
 /*

@@ -30,6 +30,7 @@
 #define RUN_DIR		"/run/hellod"	/* made if missing: see pid_lock() */
 #define MAX_LISTEN	16
 #define MAX_PATH	1024
+#define CF_LINE_MAX	4096	/* bytes in a config file line, newline excluded */
 #define MAX_CMDLINE	64	/* -C, -l and -w directives on one command line */
 #define SPAWN_RATE_MAX	32	/* workers forked a second at the most */
 #define SPAWN_BATCH_MAX	64	/* workers starting at once, on demand */

@@ -20,7 +20,14 @@ static int	rq_line(const char *, size_t, size_t *, size_t *);
 static int	rq_next(const char *, size_t, size_t *, size_t *, size_t *, int);
 static int	rq_request_line(const char *, size_t, struct rq_request *);
 static int	rq_target(const char *, size_t, struct rq_request *);
-static int	rq_field(const char *, size_t, int *, int *);
+/* Fields that may appear once at most, or not together: counted. */
+struct rq_seen {
+	int	rs_host;
+	int	rs_length;		/* Content-Length */
+	int	rs_coding;		/* Transfer-Encoding */
+};
+
+static int	rq_field(const char *, size_t, struct rq_seen *);
 static int	rq_tchar(int);
 
 /* token characters of RFC 9110 section 5.6.2. */
@@ -134,11 +141,11 @@ rq_request_line(const char *l, size_t n, struct rq_request *rq)
  * One header field: a token, a colon with no space before it, and a
  * value of visible characters, spaces and tabs (obs-text allowed).  A
  * line that starts with white space is an obsolete fold: rejected, as
- * RFC 9112 section 5.2 allows.  Counts Host and Content-Length fields.
- * Return RQ_OK or 400.
+ * RFC 9112 section 5.2 allows.  Counts Host, Content-Length and
+ * Transfer-Encoding fields.  Return RQ_OK or 400.
  */
 static int
-rq_field(const char *l, size_t n, int *hosts, int *lengths)
+rq_field(const char *l, size_t n, struct rq_seen *seen)
 {
 	size_t c, i;
 
@@ -150,9 +157,11 @@ rq_field(const char *l, size_t n, int *hosts, int *lengths)
 		if (((unsigned char)l[i] < ' ' && l[i] != '\t') || l[i] == 0x7f)
 			return 400;
 	if (c == 4 && strncasecmp(l, "host", 4) == 0)
-		(*hosts)++;
+		seen->rs_host++;
 	if (c == 14 && strncasecmp(l, "content-length", 14) == 0)
-		(*lengths)++;
+		seen->rs_length++;
+	if (c == 17 && strncasecmp(l, "transfer-encoding", 17) == 0)
+		seen->rs_coding++;
 	return RQ_OK;
 }
 
@@ -182,7 +191,9 @@ rq_next(const char *buf, size_t len, size_t *off, size_t *start, size_t *n,
  * Parse the request head at the start of buf (len bytes: all the client
  * sent so far).  Return RQ_OK with rq filled in, RQ_MORE when the head
  * is well-formed so far but incomplete, or the status to answer: 400
- * malformed (including HTTP/1.1 without exactly one Host), 414 request
+ * malformed (including HTTP/1.1 without exactly one Host, and both
+ * Content-Length and Transfer-Encoding: RFC 9112 section 6.1 calls that
+ * smuggling, and a server that answers may close), 414 request
  * line too long, 431 header fields too long or too many, 505 an HTTP
  * major version other than 1.  An error found in the first bytes stays
  * an error however many more arrive.  Bytes after the head (a body) are
@@ -192,7 +203,8 @@ int
 rq_parse(const char *buf, size_t len, struct rq_request *rq)
 {
 	size_t off = 0, start, n;
-	int r, hosts = 0, lengths = 0, fields = 0;
+	struct rq_seen seen = { 0, 0, 0 };
+	int r, fields = 0;
 
 	memset(rq, 0, sizeof(*rq));
 	/* RFC 9112 section 2.2: ignore empty lines before the request. */
@@ -209,10 +221,11 @@ rq_parse(const char *buf, size_t len, struct rq_request *rq)
 			break;
 		if (++fields > RQ_FIELDS_MAX)
 			return 431;
-		if (rq_field(buf + start, n, &hosts, &lengths) != RQ_OK)
+		if (rq_field(buf + start, n, &seen) != RQ_OK)
 			return 400;
 	}
-	if (hosts > 1 || (hosts == 0 && rq->rq_minor >= 1) || lengths > 1)
+	if (seen.rs_host > 1 || (seen.rs_host == 0 && rq->rq_minor >= 1) ||
+	    seen.rs_length > 1 || (seen.rs_length > 0 && seen.rs_coding > 0))
 		return 400;
 	rq->rq_headlen = off;
 	return RQ_OK;

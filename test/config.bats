@@ -121,6 +121,23 @@ write_full_conf() {
 	[ "$stderr" = "hellod: $CONF:2: MaxLineLength: bad value \"99999999\": out of range (1 to 1048576)" ]
 }
 
+@test "a config line over 4096 bytes, or with a NUL byte, names the file and line" {
+	# /dev/zero has no newline and no end: refused at its first byte.
+	run -1 --separate-stderr timeout 5 hellod -t -f /dev/zero
+	assert_equal "$stderr" $'hellod: /dev/zero:1: line holds a NUL byte\nSyntax error'
+	# A NUL would otherwise end the line early: "Timeout 5" would pass.
+	printf 'Timeout 5\0 nonsense\n' >"$CONF"
+	run -1 --separate-stderr hellod -t -f "$CONF"
+	assert_equal "$stderr" "hellod: $CONF:1: line holds a NUL byte"$'\nSyntax error'
+	{ echo 'Timeout 5'; printf '#%04096d\n' 0; } >"$CONF"
+	run -1 --separate-stderr hellod -t -f "$CONF"
+	assert_equal "$stderr" "hellod: $CONF:2: line longer than 4096 bytes"$'\nSyntax error'
+	# 4096 bytes is still a line, with or without its newline.
+	{ echo 'Timeout 5'; printf '#%04095d\n' 0; printf 'Timeout 6'; } >"$CONF"
+	run -0 --separate-stderr hellod -t -f "$CONF"
+	assert_equal "$stderr" 'Syntax OK'
+}
+
 @test "a bad -C names the option and the directive" {
 	run -1 --separate-stderr hellod -C 'Timeout -3'
 	[ "$stderr" = "hellod: -C 'Timeout -3': Timeout: bad value \"-3\": out of range (1 to 86400)" ]

@@ -234,7 +234,7 @@ Scoreboard'
 	wait_until 5 metric_is 'hellod_worker_exits_total{reason="signal"}' 1
 }
 
-@test "errors: 404, 405 with Allow, 400, 414, 431, 505; every answer closes" {
+@test "errors: 404, 405 with Allow, 400 (Content-Length with Transfer-Encoding too), 414, 431, 505; every answer closes" {
 	start_status -w 1
 	run -0 geti "http://127.0.0.1:$SPORT/nope"
 	assert_line --index 0 'HTTP/1.1 404 Not Found'
@@ -248,6 +248,14 @@ Scoreboard'
 	assert_line 'Connection: close'
 	run -0 raw < <(printf 'GET  /metrics HTTP/1.1\r\nHost: x\r\n\r\n')
 	assert_line --index 0 'HTTP/1.1 400 Bad Request'
+	# RFC 9112 section 6.1: Content-Length with Transfer-Encoding may
+	# be smuggling a request; either alone is no error.
+	run -0 raw < <(printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')
+	assert_line --index 0 'HTTP/1.1 400 Bad Request'
+	run -0 raw < <(printf 'GET /metrics HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\ncontent-length: 0\r\n\r\n')
+	assert_line --index 0 'HTTP/1.1 400 Bad Request'
+	run -0 raw < <(printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')
+	assert_line --index 0 'HTTP/1.1 200 OK'
 	run -0 raw < <(printf 'GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n')
 	assert_line --index 0 'HTTP/1.1 505 HTTP Version Not Supported'
 	run -0 raw < <(printf 'GET /%05000d HTTP/1.1\r\nHost: x\r\n\r\n' 0)
