@@ -42,6 +42,7 @@
 #define STATUS_LINGER_MS 2000	/* to read our FIN before we close */
 #define STATUS_BACKOFF_MAX_MS 32000
 #define STATUS_PAUSE_MS	1000	/* no accept after EMFILE and the like */
+#define STATUS_REFUSED_LOG_MS 1000	/* one line about refused clients */
 
 enum sc_state { SC_FREE, SC_READING, SC_WRITING, SC_LINGER };
 enum sd_page { PAGE_NONE, PAGE_METRICS, PAGE_AUTO, PAGE_FULL };
@@ -49,7 +50,6 @@ enum sd_page { PAGE_NONE, PAGE_METRICS, PAGE_AUTO, PAGE_FULL };
 struct st_client {
 	enum sc_state	 sc_state;
 	int		 sc_fd;
-	int		 sc_allowed;	/* the peer is in StatusAllow */
 	char		 sc_peer[ADDR_STRMAX];
 	size_t		 sc_inlen;
 	char		*sc_out;
@@ -70,6 +70,14 @@ struct statusd {
 	int64_t			 sd_paused;	/* no accept until then, or 0 */
 	int			 sd_failing;	/* accept failing: said once */
 	struct st_worker	*sd_slots;	/* room for a snapshot */
+	/*
+	 * Clients outside StatusAllow, closed as they come: one log line
+	 * for the first, then one a STATUS_REFUSED_LOG_MS with the count of
+	 * the others, so that a storm of them writes a line a second.
+	 */
+	unsigned long		 sd_refused;	/* not logged yet */
+	int64_t			 sd_refused_at;	/* io_now() of the last line */
+	char			 sd_refused_peer[ADDR_STRMAX];	/* the last */
 	struct st_client	 sd_client[STATUS_CLIENTS];
 };
 
@@ -96,6 +104,9 @@ static int	sd_poll_set(struct statusd *, struct pollfd *, int *,
 		    int64_t *);
 static void	sd_accept(struct statusd *);
 static void	sd_accept_failed(struct statusd *);
+static int	sd_allowed(struct statusd *, const struct sockaddr_storage *,
+		    socklen_t);
+static void	sd_refused_log(struct statusd *, int64_t);
 static struct st_client *sd_slot(struct statusd *);
 static void	sd_read(struct statusd *, struct st_client *);
 static void	sd_write(struct st_client *);
@@ -369,6 +380,9 @@ sd_poll_set(struct statusd *sd, struct pollfd *pfd, int *map,
 		if (*deadline == IO_NEVER || c->sc_deadline < *deadline)
 			*deadline = c->sc_deadline;
 	}
+	if (sd->sd_refused > 0 && (*deadline == IO_NEVER ||
+	    sd->sd_refused_at + STATUS_REFUSED_LOG_MS < *deadline))
+		*deadline = sd->sd_refused_at + STATUS_REFUSED_LOG_MS;
 	return n;
 }
 
@@ -393,6 +407,8 @@ sd_loop(struct statusd *sd)
 		if (pfd[2].revents != 0)
 			sd_accept(sd);
 		now = io_now();
+		if (sd->sd_refused > 0)
+			sd_refused_log(sd, now);
 		for (i = 3; i < n; i++) {
 			c = &sd->sd_client[map[i]];
 			if (pfd[i].revents != 0 && c->sc_state == SC_READING)
@@ -453,6 +469,49 @@ sd_accept_failed(struct statusd *sd)
 	sd->sd_paused = io_deadline(STATUS_PAUSE_MS);
 }
 
+/*
+ * Say that clients outside StatusAllow were refused: once a
+ * STATUS_REFUSED_LOG_MS at most, with how many since the last line.
+ */
+static void
+sd_refused_log(struct statusd *sd, int64_t now)
+{
+	if (sd->sd_refused_at != 0 &&
+	    now < sd->sd_refused_at + STATUS_REFUSED_LOG_MS)
+		return;
+	if (sd->sd_refused == 1)
+		log_msg(LOG_L_WARN, "refused %s: not in StatusAllow",
+		    sd->sd_refused_peer);
+	else
+		log_msg(LOG_L_WARN, "refused %lu clients not in StatusAllow "
+		    "within a second, the last %s", sd->sd_refused,
+		    sd->sd_refused_peer);
+	sd->sd_refused = 0;
+	sd->sd_refused_at = now;
+}
+
+/*
+ * Whether the peer of a connection just accepted is in StatusAllow.
+ * One that is not is closed at once, before a byte of it is read, so
+ * that it never holds one of the STATUS_CLIENTS places an allowed
+ * client may need; and it is logged at a bounded rate.
+ */
+static int
+sd_allowed(struct statusd *sd, const struct sockaddr_storage *ss,
+    socklen_t len)
+{
+	const struct allow *al = &sd->sd_cf->cf_status_allow;
+
+	if (cidr_match_list(al->al_net, (size_t)al->al_n,
+	    (const struct sockaddr *)ss))
+		return 1;
+	addr_fmt((const struct sockaddr *)ss, len, sd->sd_refused_peer,
+	    sizeof(sd->sd_refused_peer));
+	sd->sd_refused++;
+	sd_refused_log(sd, io_now());
+	return 0;
+}
+
 /* Take every waiting connection there is room for. */
 static void
 sd_accept(struct statusd *sd)
@@ -473,6 +532,10 @@ sd_accept(struct statusd *sd)
 			log_msg(LOG_L_NOTICE, "accepting status clients again");
 			sd->sd_failing = 0;
 		}
+		if (!sd_allowed(sd, &ss, len)) {
+			close(fd);
+			continue;
+		}
 		if ((c = sd_slot(sd)) == NULL) {
 			close(fd);
 			return;
@@ -482,9 +545,6 @@ sd_accept(struct statusd *sd)
 		c->sc_state = SC_READING;
 		c->sc_since = io_now();
 		c->sc_deadline = c->sc_since + STATUS_READ_MS;
-		c->sc_allowed = cidr_match_list(sd->sd_cf->cf_status_allow.al_net,
-		    (size_t)sd->sd_cf->cf_status_allow.al_n,
-		    (const struct sockaddr *)&ss);
 		addr_fmt((const struct sockaddr *)&ss, len, c->sc_peer,
 		    sizeof(c->sc_peer));
 	}
@@ -617,7 +677,6 @@ sd_reason(int code)
 	switch (code) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
-	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -671,11 +730,7 @@ sd_route(struct statusd *sd, int verdict, const struct rq_request *rq,
 	return 200;
 }
 
-/*
- * Answer the client: the status the parser or the route decides, or 403
- * for a peer outside StatusAllow (told only once it has asked, so that
- * the answer is not lost to a reset).
- */
+/* Answer the client: the status the parser or the route decides. */
 static void
 sd_answer(struct statusd *sd, struct st_client *c, int verdict,
     const struct rq_request *rq)
@@ -690,10 +745,7 @@ sd_answer(struct statusd *sd, struct st_client *c, int verdict,
 		sd_close(c);
 		return;
 	}
-	if (!c->sc_allowed)
-		code = 403;
-	else
-		code = sd_route(sd, verdict, rq, body, &type, &allow);
+	code = sd_route(sd, verdict, rq, body, &type, &allow);
 	if (code != 200) {
 		type = "text/plain; charset=utf-8";
 		fprintf(body, "%d %s\n", code, sd_reason(code));

@@ -274,14 +274,88 @@ Scoreboard'
 	assert_line 'Connection: close'
 }
 
-@test "403 for a client outside StatusAllow; StatusAllow 127.0.0.1 lets it in" {
+# refused_storm N: N connections to the status port, one after another,
+# each sending a whole request; print how many got a byte back and how
+# many were not closed within 500 ms.
+refused_storm() {
+	python3 - "$SPORT" "$1" <<'PY'
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+answered = slow = 0
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), 2)
+    t = time.monotonic()
+    try:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(2)
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            answered += 1
+    except OSError:
+        pass            # a reset: closed with the request unread
+    if time.monotonic() - t > 0.5:
+        slow += 1
+    s.close()
+print(answered, slow)
+PY
+}
+
+# refused_total: the clients the log says were refused, summed.
+refused_total() {
+	awk '/: not in StatusAllow$/ { n++ }
+	    / clients not in StatusAllow within a second/ {
+		for (i = 1; i < NF; i++) if ($i == "refused") n += $(i + 1) }
+	    END { print n + 0 }' "$HELLOD_ERR"
+}
+
+# status_refuses: a client of ours is closed at once, unanswered.
+status_refuses() {
+	[ "$(refused_storm 1)" = '0 0' ]
+}
+
+refused_are() {
+	[ "$(refused_total)" -eq "$1" ]
+}
+
+@test "a client outside StatusAllow is closed at once, unanswered; StatusAllow 127.0.0.1 lets it in" {
 	start_status -w 1 -C 'StatusAllow 192.0.2.0/24 2001:db8::/32'
-	run -0 geti "http://127.0.0.1:$SPORT/metrics"
-	assert_line --index 0 'HTTP/1.1 403 Forbidden'
+	# Closed before its request is read: no 403, no 408 five seconds on.
+	run -0 refused_storm 1
+	assert_output '0 0'
+	run -0 grep -c ': not in StatusAllow$' "$HELLOD_ERR"
+	assert_output 1
+	run -0 grep -E 'refused 127\.0\.0\.1:[0-9]+: not in StatusAllow$' "$HELLOD_ERR"
 	stop_hellod
 	start_status -w 1 -C 'StatusAllow 192.0.2.0/24 127.0.0.1'
 	run -0 geti "http://127.0.0.1:$SPORT/metrics"
 	assert_line --index 0 'HTTP/1.1 200 OK'
+}
+
+@test "a storm of clients outside StatusAllow: each closed at once, a log line a second, allowed clients served" {
+	python3 -c 'import socket; socket.socket().bind(("127.0.0.2", 0))' ||
+	    skip "no 127.0.0.2 here"
+	# 127.0.0.1 is refused; 127.0.0.2 is the monitoring host.
+	start_status -w 1 -C 'StatusAllow 127.0.0.2'
+	run -0 curl -sS -m 3 --interface 127.0.0.2 "http://127.0.0.1:$SPORT/metrics"
+	assert_line 'hellod_generation 0'
+	refused_storm 200 >"$BATS_TEST_TMPDIR/storm" 3>&- &
+	local storm=$!
+	local i ok=0
+	for i in 1 2 3 4 5; do
+		curl -sS -m 3 --interface 127.0.0.2 \
+		    "http://127.0.0.1:$SPORT/metrics" | grep -qx 'hellod_generation 0' &&
+		    ok=$((ok + 1))
+	done
+	wait "$storm"
+	[ "$ok" -eq 5 ]
+	run -0 cat "$BATS_TEST_TMPDIR/storm"
+	assert_output '0 0'
+	# Every refusal is counted, in a few lines (the last within a second).
+	wait_until 5 refused_are 200
+	run -0 grep -c 'not in StatusAllow' "$HELLOD_ERR"
+	[ "$output" -le 6 ]
 }
 
 @test "40 clients sending half a request delay neither status, nor hello, nor the master" {
@@ -348,7 +422,7 @@ Scoreboard'
 	assert_line 'ParentServerMPMGeneration: 0'
 	echo 'StatusAllow 192.0.2.1' >>"$conf"
 	kill -HUP "$HELLOD_PID"
-	wait_until 10 eval 'curl -s -m 5 "http://127.0.0.1:$SPORT/metrics" | grep -qx "403 Forbidden"'
+	wait_until 10 status_refuses
 	run -0 hellod -k status -C "PidFile $PIDF"
 	assert_line 'ParentServerMPMGeneration: 1'
 	assert_line 'ParentServerConfigGeneration: 2'
