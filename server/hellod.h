@@ -288,6 +288,7 @@ struct worker_ctx {
 	const int		*wc_lfd;	/* listening sockets */
 	int			 wc_nlfd;
 	int			 wc_deathfd;	/* EOF: the master is gone */
+	pid_t			 wc_master;	/* the master's pid */
 	struct accept_mutex	*wc_mutex;	/* this generation's accept mutex */
 	int			 wc_close[10];	/* the master's, closed in a child */
 	int			 wc_nclose;
@@ -460,6 +461,8 @@ int64_t	 beat_bound(const struct worker *, int64_t deadline);
 int	 wake_init(struct worker *);
 int	 wake_check(struct worker *);
 int	 wake_pending(const struct worker *);
+int	 wake_news(void);
+void	 wake_orphan(struct worker *, pid_t master);
 void	 wake_tick_start(struct worker *);
 void	 wake_tick_wait(void);
 void	 wake_tick_idle(void);

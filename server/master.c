@@ -813,6 +813,7 @@ master_setup(struct master *m, char *err, size_t errlen)
 	m->m_wc.wc_lfd = m->m_lfd;
 	m->m_wc.wc_nlfd = m->m_cf->cf_nlisten;
 	m->m_wc.wc_deathfd = death[0];
+	m->m_wc.wc_master = getpid();
 	if (accept_check(m->m_cf, err, errlen) == -1)
 		return -1;
 	if ((m->m_wc.wc_mutex = accept_mutex_new(err, errlen)) == NULL)

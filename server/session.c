@@ -323,6 +323,14 @@ session_loop(struct worker *w, int fd, struct linereader *lr,
 	for (;;) {
 		if (w->w_reclaim && session_reclaimed(w, fd, st))
 			break;
+		/*
+		 * A client that sends without pause never lets a read block
+		 * for a signal to cut: look at the news between lines.
+		 */
+		if (wake_news() && session_woken(w)) {
+			st->st_end = END_SHUTDOWN;
+			break;
+		}
 		status = session_read(w, lr, deadline, &msg, &len);
 		st->st_in = lr->lr_bytes;
 		if (status == LR_LINE)

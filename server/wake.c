@@ -8,7 +8,18 @@
  *
  * The handlers only set a flag and write a byte; wake_check() reads the
  * flags into the worker, so no other file sees a global.
+ *
+ * A session whose client sends without pause never blocks, so neither
+ * a signal's EINTR nor the pipes would reach it: every handler also sets
+ * got_news, which the session looks at between lines (wake_news()), one
+ * load a line.  The tick sets it too, so the death pipe is looked at
+ * within a tick whatever the client does; on Linux the kernel also sends
+ * TERM the moment the master dies (wake_orphan()).
  */
+#if defined(__linux__) && !defined(HELLOD_PORTABLE)
+#include <sys/prctl.h>
+#define HAVE_PDEATHSIG	1
+#endif
 #include <sys/time.h>
 
 #include <errno.h>
@@ -25,6 +36,7 @@ static volatile sig_atomic_t	got_usr1;
 static volatile sig_atomic_t	got_usr2;
 static volatile sig_atomic_t	got_urg;
 static volatile sig_atomic_t	got_tick;
+static volatile sig_atomic_t	got_news;	/* any of the above */
 static int			wake_w = -1;	/* write end of the self-pipe */
 static int			ticking;	/* the interval timer runs */
 
@@ -45,6 +57,7 @@ wake_sig(int sig)
 		got_urg = 1;
 	else
 		got_usr1 = 1;
+	got_news = 1;
 	/* A full pipe already holds a wakeup; nothing is lost. */
 	if (write(wake_w, "", 1) == -1) {
 		/* nothing to do */
@@ -52,12 +65,16 @@ wake_sig(int sig)
 	errno = saved;
 }
 
-/* The tick only has to end a blocked call: no byte, no flag to act on. */
+/*
+ * The tick only has to end a blocked call, or, between lines, have the
+ * session look at its pipes: no byte.
+ */
 static void
 wake_tick_sig(int sig)
 {
 	(void)sig;
 	got_tick = 1;
+	got_news = 1;
 }
 
 /*
@@ -118,6 +135,8 @@ wake_check(struct worker *w)
 	struct pollfd pfd;
 	char buf[64];
 
+	/* First: news that comes from here on is seen by the next check. */
+	got_news = 0;
 	while (read(w->w_wakefd, buf, sizeof(buf)) > 0)
 		;
 	wake_reopen();
@@ -151,6 +170,39 @@ wake_reopen(void)
 		return;
 	got_urg = 0;
 	reopen_worker();
+}
+
+/*
+ * Whether a signal came since the last wake_check(): a tick, or word
+ * from the master.  For a session to look between lines, at the cost
+ * of one load.
+ */
+int
+wake_news(void)
+{
+	return got_news;
+}
+
+/*
+ * Right after priv_drop() (a change of user clears the setting): on
+ * Linux, have the kernel send TERM the moment the master dies, so that
+ * a worker whose client keeps it busy stops at its next line, not at
+ * its next tick.  A master that died before the call sends nothing, so
+ * the parent is looked at once after it; if it is no longer the
+ * master, the worker stops now.  Elsewhere the death pipe and the tick
+ * do the same within a second.
+ */
+void
+wake_orphan(struct worker *w, pid_t master)
+{
+#ifdef HAVE_PDEATHSIG
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		log_warn("prctl(PR_SET_PDEATHSIG)");
+#endif
+	if (getppid() != master) {
+		w->w_stop = 1;
+		w->w_orphan = 1;
+	}
 }
 
 /* The flags alone, without a system call: for checks between steps. */

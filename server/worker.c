@@ -54,6 +54,8 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 		log_msg(LOG_L_EMERG, "cannot drop privileges: %s", err);
 		_exit(WEXIT_FATAL);
 	}
+	/* After priv_drop(): a change of user clears the death signal. */
+	wake_orphan(w, wc->wc_master);
 	/*
 	 * With WorkerTimeout, every wait is cut into pieces short enough
 	 * that the heartbeat moves well within it: at least once a second,

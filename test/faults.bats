@@ -13,12 +13,23 @@ setup() {
 }
 
 teardown() {
+	# A worker that outlived its master is no child of ours any more.
+	[ -z "${ORPHANS:-}" ] || kill -KILL $ORPHANS 2>/dev/null || true
+	[ -z "${FLOOD_PID:-}" ] || kill "$FLOOD_PID" 2>/dev/null || true
 	pm_teardown
 	kill_daemon "$PIDF"
 	[ -z "${TEST_UID:-}" ] || kill_uid "$TEST_UID"
 }
 
 status() { hellod -k status -C "PidFile $PIDF"; }
+
+# pids_gone PID...: none of them runs.
+pids_gone() {
+	local p
+	for p in "$@"; do
+		pid_gone "$p" || return 1
+	done
+}
 
 # all_idle N: the scoreboard shows exactly N workers, all waiting.
 all_idle() {
@@ -427,4 +438,22 @@ PY
 	wait_until 5 port_closed "$port_b"
 	run -0 talk "$port_a" <<<$'still\nexit'
 	assert_output $'welcome!\nhello, still!'
+}
+
+@test "a worker whose client sends without pause exits within a second of its master's SIGKILL; the port binds again" {
+	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
+	# Lines as fast as they go, answers read as fast: the worker never
+	# waits.  At most 20 s, whatever happens.
+	timeout 20 sh -c 'yes x | nc 127.0.0.1 "$1" >/dev/null' sh "$PORT" 3>&- &
+	FLOOD_PID=$!
+	wait_until 5 eval 'status | grep -qx "BusyWorkers: 1"'
+	ORPHANS=$(children "$HELLOD_PID")
+	kill -KILL "$HELLOD_PID"
+	wait "$HELLOD_PID" 2>/dev/null || true
+	HELLOD_PID=
+	wait_until 2 pids_gone $ORPHANS
+	# Nothing holds the port: a new server binds it and serves.
+	launch_hellod -l "127.0.0.1:$PORT" -w 1
+	run -0 talk "$PORT" --half-close <<<'again'
+	assert_output $'welcome!\nhello, again!'
 }
