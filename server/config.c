@@ -61,6 +61,7 @@ static const struct directive directives[] = {
 	{ "StatusListen",		T_ADDR, OFF(cf_status), 0, 0, 0 },
 	{ "StartServers",		T_INT, OFF(cf_start_servers), 1, 20000, 0 },
 	{ "Timeout",			T_INT, OFF(cf_timeout), 1, 86400, 0 },
+	{ "UpgradeTimeout",		T_INT, OFF(cf_upgrade_timeout), 1, 86400, 0 },
 	{ "User",			STR(cf_user) },
 	{ "WorkerTimeout",		T_INT, OFF(cf_worker_timeout), 0, 86400, 0 },
 };
@@ -103,6 +104,7 @@ cf_defaults(struct config *cf)
 	cf->cf_backlog = 511;
 	cf->cf_timeout = 60;
 	cf->cf_graceful_timeout = 30;
+	cf->cf_upgrade_timeout = 30;
 	cf->cf_max_line = 1024;
 	cf->cf_framing = FRAMING_LINE;
 	cf->cf_loglevel = LOG_L_NOTICE;

@@ -459,22 +459,25 @@ ctl_upgrade_started(struct scoreboard *sb, pid_t old, uint32_t started,
 
 /*
  * Wait until the new master holds the PidFile (0), or has ended and the
- * old one rolled back (say why; EXIT_CTLFAIL).  One that does not serve
- * within START_WAIT_MS is stopped, which rolls back too.
+ * old one rolled back (say why; EXIT_CTLFAIL).  The old master ends one
+ * that does not serve within UpgradeTimeout; should it not (a master of
+ * an older hellod), this stops it a little later, which rolls back too.
  */
 static int
 ctl_upgrade_served(const struct config *cf, struct scoreboard *sb,
     pid_t old, pid_t new, uint32_t failed)
 {
-	int64_t deadline = io_deadline(START_WAIT_MS), stop_by;
+	int64_t wait = (int64_t)cf->cf_upgrade_timeout * 1000 +
+	    UPGRADE_KILL_MS + 1000;
+	int64_t deadline = io_deadline(wait), stop_by;
 
 	while (pid_running(cf->cf_pidfile, NULL) != new) {
 		if (sb->sb_hdr->sh_upgrade_failed != failed)
 			return ctl_upgrade_fail(sb);
 		if (io_now() >= deadline) {
 			fprintf(stderr, "hellod: the new master (pid %ld) did "
-			    "not serve within %d seconds; stopping it\n",
-			    (long)new, START_WAIT_MS / 1000);
+			    "not serve within %ld seconds; stopping it\n",
+			    (long)new, (long)(wait / 1000));
 			if (ctl_upgrade_child(new, old))
 				(void)kill(new, SIGTERM);
 			stop_by = io_deadline(CTL_WAIT_MS);

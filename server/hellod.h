@@ -45,6 +45,7 @@
 #define START_TRIES	3	/* -d: failed worker starts before giving up */
 #define START_WAIT_MS	30000	/* -d: longest wait for a ready worker */
 #define DROP_DRAIN_MS	5000	/* restart: serve a dropped queue this long */
+#define UPGRADE_KILL_MS	5000	/* new master TERMed, then KILL after this */
 
 /*
  * Exit statuses of hellod itself (documented in hellod.8).
@@ -99,6 +100,7 @@ struct config {
 	int		 cf_backlog;
 	int		 cf_timeout;		/* seconds */
 	int		 cf_graceful_timeout;	/* seconds, 0: none */
+	int		 cf_upgrade_timeout;	/* seconds, for a new master */
 	long		 cf_max_line;
 	enum framing	 cf_framing;
 	enum accept_mech cf_accept;

@@ -961,8 +961,9 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 			master_reopen(&m);
 		}
 		master_upgrade(&m);
+		/* A new master that never served is ended first. */
 		if (m.m_stopping && pool_live(m.m_pool) == 0 &&
-		    status_pid() == 0)
+		    status_pid() == 0 && !upgrade_waiting())
 			break;
 		pool_deadlines(m.m_pool, now);
 		pool_fill(m.m_pool, &m.m_wc, now);

@@ -222,12 +222,14 @@ pid_running(const char *path, int *fdp)
  * read the file), its file left open in *fdp.  A user's default PidFile
  * is not root's: when the user has no server of that name, look for
  * root's, so that "-k" of an administrator's server says "not
- * permitted" rather than "not running".
+ * permitted" rather than "not running".  While an upgrade waits for
+ * its new master to serve, the PidFile is PidFile.oldbin: the old master
+ * still serves, and is the one found (cf_pidfile then names it).
  */
 pid_t
 pid_find(struct config *cf, int *fdp)
 {
-	char alt[MAX_PATH];
+	char alt[MAX_PATH + 8];
 	pid_t pid;
 
 	pid = pid_running(cf->cf_pidfile, fdp);
@@ -235,6 +237,13 @@ pid_find(struct config *cf, int *fdp)
 	    pid_default_in(cf, PID_DIR_ROOT, alt, sizeof(alt)) == 0 &&
 	    (pid = pid_running(alt, fdp)) != 0)
 		memcpy(cf->cf_pidfile, alt, strlen(alt) + 1);
+	if (pid == 0 && (size_t)snprintf(alt, sizeof(alt), "%s.oldbin",
+	    cf->cf_pidfile) < sizeof(cf->cf_pidfile) &&
+	    (pid = pid_running(alt, fdp)) > 0) {
+		fprintf(stderr, "hellod: an upgrade is under way: the server "
+		    "(pid %ld) holds %s\n", (long)pid, alt);
+		memcpy(cf->cf_pidfile, alt, strlen(alt) + 1);
+	}
 	return pid;
 }
 

@@ -10,7 +10,10 @@
  * until the old one is told WINCH or TERM.  Because the new master is
  * the old one's child, the old master sees it end: if that happens while
  * the old master still serves, it renames PidFile.oldbin back and goes
- * on as before (the rollback).
+ * on as before (the rollback).  A new master that does not serve within
+ * UpgradeTimeout, or that has not served when the old one is told to
+ * stop, is ended by the old master (TERM, then KILL), which rolls back
+ * the same way.
  */
 #include <sys/wait.h>
 
@@ -25,6 +28,7 @@
 #include <unistd.h>
 
 #include "hellod.h"
+#include "io.h"
 
 #define UPGRADE_ENV	"HELLOD_UPGRADE"	/* "PID:PIDFILE" of the old master */
 #define UPGRADE_EXEC_FAILED	127	/* the child could not exec, as sh(1) */
@@ -39,6 +43,8 @@ static pid_t	 up_child;		/* old master: the new one, or 0 */
 static int	 up_served;		/* ... which holds PidFile */
 static int	 up_ended;		/* ... has ended, status up_status */
 static int	 up_status;
+static int64_t	 up_started;	/* ... at io_now() */
+static int64_t	 up_kill_at;	/* ... TERMed: KILL at this time, or 0 */
 static char	 up_pidfile[MAX_PATH];	/* old master: PidFile, to go back */
 static char	 up_keep[MAX_PATH];	/* new master: the old one's PidFile */
 
@@ -51,6 +57,7 @@ static int	upgrade_fds(const int *, int);
 static void	upgrade_failed(struct scoreboard *, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3)));
 static void	upgrade_rollback(struct config *, struct scoreboard *, int);
+static void	upgrade_bound(const struct config *, int);
 
 /*
  * First thing in main(), before options are parsed (which reorders
@@ -291,6 +298,8 @@ upgrade_start(struct config *cf, const int *lfd, int nlfd,
 	}
 	up_child = pid;
 	up_served = up_ended = 0;
+	up_started = io_now();
+	up_kill_at = 0;
 	sb->sb_hdr->sh_upgrade_pid = pid;
 	atomic_thread_fence(memory_order_release);
 	sb->sb_hdr->sh_upgrades++;
@@ -393,10 +402,47 @@ upgrade_check(struct config *cf, struct scoreboard *sb, int stopping)
 			    "serves and holds %s; this master serves until told "
 			    "WINCH or TERM", (long)up_child, up_pidfile);
 		}
+		if (!up_served)
+			upgrade_bound(cf, stopping);
 		return 0;
 	}
 	upgrade_rollback(cf, sb, stopping);
 	return !stopping;
+}
+
+/*
+ * A new master that has not served is ended when UpgradeTimeout has
+ * passed, or at once when this master stops: nothing else would end it,
+ * and it holds the listening sockets.  TERM first, KILL if it is still
+ * there UPGRADE_KILL_MS later; its reaping rolls back.  Its workers go
+ * when it does, as any master's.
+ */
+static void
+upgrade_bound(const struct config *cf, int stopping)
+{
+	int64_t now = io_now();
+
+	if (up_kill_at != 0) {
+		if (now >= up_kill_at) {
+			log_msg(LOG_L_ERR, "upgrade: the new master (pid %ld) "
+			    "is still there %d seconds after TERM; killing it",
+			    (long)up_child, UPGRADE_KILL_MS / 1000);
+			(void)kill(up_child, SIGKILL);
+			up_kill_at = INT64_MAX;	/* once */
+		}
+		return;
+	}
+	if (stopping)
+		log_msg(LOG_L_NOTICE, "upgrade: this master stops before the "
+		    "new master (pid %ld) served; stopping it", (long)up_child);
+	else if (now - up_started >= (int64_t)cf->cf_upgrade_timeout * 1000)
+		log_msg(LOG_L_ERR, "upgrade: the new master (pid %ld) did not "
+		    "serve within %d seconds (UpgradeTimeout); stopping it",
+		    (long)up_child, cf->cf_upgrade_timeout);
+	else
+		return;
+	(void)kill(up_child, SIGTERM);
+	up_kill_at = now + UPGRADE_KILL_MS;
 }
 
 /* True while the new master runs and does not hold the PidFile yet. */

@@ -13,6 +13,7 @@ setup() {
 
 teardown() {
 	[ -n "${NL_PID:-}" ] && kill "$NL_PID" 2>/dev/null
+	[ -z "${STANDIN:-}" ] || kill -KILL "$STANDIN" 2>/dev/null || true
 	hold_stop
 	# The new master of an upgrade is not our child: stop it by its file.
 	kill_daemon "$PIDF"
@@ -345,4 +346,54 @@ notified() { grep -qE -- "$1" "$NLOG"; }
 	wait_until 5 notified "^READY=1 MAINPID=$new\$"
 	wait_exit
 	run -1 grep STOPPING "$NLOG"
+}
+
+# standin_start ARGS...: start hellod from a copy in $BATS_TEST_TMPDIR/bin,
+# which is then replaced by a stand-in that never serves: it sleeps, holding
+# the listening sockets it inherits, for at most 30 s.
+standin_start() {
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	cp "$TOP/server/hellod" "$BATS_TEST_TMPDIR/bin/hellod"
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH" WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF" "$@"
+	printf '#!/bin/sh\nexec sleep 30\n' >"$BATS_TEST_TMPDIR/bin/hellod.new"
+	chmod +x "$BATS_TEST_TMPDIR/bin/hellod.new"
+	mv "$BATS_TEST_TMPDIR/bin/hellod.new" "$BATS_TEST_TMPDIR/bin/hellod"
+}
+
+# standin_pid: the new master the old one started, from its log.
+standin_pid() {
+	sed -n 's/.*upgrade: started the new master (pid \([0-9]*\)).*/\1/p' "$HELLOD_ERR" | tail -n 1
+}
+
+@test "a raw USR2 whose new master never serves: UpgradeTimeout ends it, the old master rolls back; -k finds PidFile.oldbin meanwhile" {
+	standin_start -C 'UpgradeTimeout 2'
+	local old=$HELLOD_PID
+	kill -USR2 "$old"
+	wait_until 5 eval '[ -n "$(standin_pid)" ]'
+	STANDIN=$(standin_pid)
+	[ -e "$PIDF.oldbin" ]
+	run -0 --separate-stderr hellod -k status -C "PidFile $PIDF"
+	assert_line "ServerPid: $old"
+	assert_equal "$stderr" "hellod: an upgrade is under way: the server (pid $old) holds $PIDF.oldbin"
+	wait_until 10 pid_gone "$STANDIN"
+	log_has "$HELLOD_ERR" "master: upgrade: the new master \\(pid $STANDIN\\) did not serve within 2 seconds \\(UpgradeTimeout\\); stopping it\$"
+	wait_until 5 log_has "$HELLOD_ERR" "master: upgrade failed: the new master \\(pid $STANDIN\\) killed by signal 15 before it served; rolled back: this master serves on with PidFile $PIDF\$"
+	[ "$(holder "$PIDF")" = "$old" ]
+	[ ! -e "$PIDF.oldbin" ]
+	run -0 talk "$PORT" --half-close <<<'still'
+	assert_output $'welcome!\nhello, still!'
+}
+
+@test "TERM to an old master whose new master never served ends both; nothing holds the port" {
+	standin_start
+	local old=$HELLOD_PID
+	kill -USR2 "$old"
+	wait_until 5 eval '[ -n "$(standin_pid)" ]'
+	STANDIN=$(standin_pid)
+	run -0 hellod -k stop -C "PidFile $PIDF"
+	wait_exit
+	pid_gone "$STANDIN"
+	log_has "$HELLOD_ERR" "master: upgrade: this master stops before the new master \\(pid $STANDIN\\) served; stopping it\$"
+	[ ! -e "$PIDF" ] && [ ! -e "$PIDF.oldbin" ]
+	port_closed "$PORT"
 }
