@@ -163,7 +163,7 @@ NO_SETID="setpriv --bounding-set -setuid,-setgid"
 	PORT=$(free_port)
 	run --separate-stderr -4 timeout 20 $NO_SETID hellod -w 3 \
 	    -l "127.0.0.1:$PORT" -C 'User nobody'
-	grep -q 'cannot drop privileges: setgroups: Operation not permitted$' <<<"$stderr"
+	grep -q 'cannot drop privileges: initgroups: Operation not permitted$' <<<"$stderr"
 	[ "$(grep -c 'could not start; stopping the server' <<<"$stderr")" -eq 1 ]
 	port_closed "$PORT"
 }
