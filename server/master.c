@@ -67,6 +67,7 @@ static void	master_restart(struct master *, int);
 static void	master_try_restart(struct master *);
 static void	master_close_listeners(struct master *);
 static int	master_queueing(int, int);
+static int	master_drainable(int);
 static int	master_drain_begin(const int *, int);
 static int	master_drained(const int *, int);
 static void	master_stop_queueing(struct master *);
@@ -297,6 +298,18 @@ master_queueing(int fd, int on)
 }
 
 /*
+ * A socket a service manager handed over is not drained: the manager
+ * keeps it, with its queue, and starts the next server on it.  Closing
+ * it loses nothing, and a filter left on it would drop every
+ * connection meant for that next server.
+ */
+static int
+master_drainable(int fd)
+{
+	return fd != -1 && inherit_name(fd) == NULL;
+}
+
+/*
  * Stop queueing on the n listeners fd (see master_queueing()).  Return
  * how many connections they hold queued, or -1 if that cannot be told.
  */
@@ -306,10 +319,10 @@ master_drain_begin(const int *fd, int n)
 	int i, q, queued = 0;
 
 	for (i = 0; i < n; i++)
-		if (fd[i] != -1 && master_queueing(fd[i], 0) == -1)
+		if (master_drainable(fd[i]) && master_queueing(fd[i], 0) == -1)
 			log_warn("listener %d still queues", i);
 	for (i = 0; i < n && queued != -1; i++)
-		if (fd[i] != -1)
+		if (master_drainable(fd[i]))
 			queued = (q = accept_queued(fd[i])) == -1 ? -1 :
 			    queued + q;
 	return queued;
@@ -323,7 +336,7 @@ master_drained(const int *fd, int n)
 	int i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (fd[i] == -1)
+		if (!master_drainable(fd[i]))
 			continue;
 		pfd[k].fd = fd[i];
 		pfd[k++].events = POLLIN;

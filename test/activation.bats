@@ -175,3 +175,41 @@ finally:
 PY
 	assert_output "served; SO_RCVTIMEO 1.000000"
 }
+
+@test "activation: a graceful stop leaves the manager's socket taking connections for the next server" {
+	PORT=$(free_port)
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	# A manager, as systemd's hellod.socket: it keeps the socket that
+	# it hands over, and once hellod has exited, tries a connection.
+	python3 - "$PORT" "$TOP/server/hellod" "$BATS_TEST_TMPDIR/h.pid" \
+	    >"$BATS_TEST_TMPDIR/mgr.out" 2>"$HELLOD_ERR" 3>&- <<'PY' &
+import os, socket, sys
+port, hellod, pidf = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ls = socket.socket()
+ls.bind(("127.0.0.1", port))
+ls.listen(16)
+pid = os.fork()
+if pid == 0:
+    os.dup2(ls.fileno(), 3)
+    os.set_inheritable(3, True)
+    os.environ.update(LISTEN_FDS="1", LISTEN_PID=str(os.getpid()))
+    os.execv(hellod, [hellod, "-w", "1", "-C", "PidFile " + pidf])
+print(pid, flush=True)
+os.waitpid(pid, 0)
+try:
+    socket.create_connection(("127.0.0.1", port), 2).close()
+    print("queued", flush=True)
+except OSError as e:
+    print("lost: %s" % e, flush=True)
+PY
+	MGR=$!
+	wait_until 5 test -s "$BATS_TEST_TMPDIR/mgr.out"
+	HELLOD_PID=$(head -n 1 "$BATS_TEST_TMPDIR/mgr.out")
+	wait_until 5 grep -q 'started' "$HELLOD_ERR"
+	run -0 talk "$PORT" <<<$'before\nexit'
+	assert_output $'welcome!\nhello, before!'
+	kill -WINCH "$HELLOD_PID"
+	wait "$MGR"
+	run -0 sed -n 2p "$BATS_TEST_TMPDIR/mgr.out"
+	assert_output queued
+}
