@@ -12,8 +12,13 @@ PREFIX	= /usr/local
 MANPREFIX = $(PREFIX)/share/man
 SYSCONFDIR = /etc
 UNITDIR	= $(PREFIX)/lib/systemd/system
+TMPFILESDIR = $(PREFIX)/lib/tmpfiles.d
 EXAMPLEDIR = $(PREFIX)/share/doc/hellod/examples
 LOGDIR	= /var/log/hellod
+# The user the installed hellod.conf runs the workers as, and its group
+# (by default that user's own, as id -gn names it at install time).
+WORKER_USER = nobody
+WORKER_GROUP =
 CC	= cc
 OPT	= -O2 -g
 WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
@@ -32,7 +37,8 @@ COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
 	  common/cidr.o common/opt.o common/num.o
 COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
 	  common/cidr.h common/opt.h common/num.h
-SERVER_OBJ = server/main.o server/config.o server/master.o server/pool.o \
+SERVER_OBJ = server/main.o $(SERVER_LIB)
+SERVER_LIB = server/config.o server/master.o server/pool.o \
 	  server/worker.o server/beat.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/pidfile.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/bye.o server/limit.o server/reclaim.o server/httpreq.o \
@@ -140,17 +146,40 @@ sanitize:
 	ASAN_OPTIONS=handle_segv=0:detect_leaks=1 $(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" check
 
-# Everything a system needs: programs, pages, the systemd units and the
-# logrotate file (their paths follow PREFIX and SYSCONFDIR), the sample
-# configuration as an example, also as $(SYSCONFDIR)/hellod.conf unless
-# one exists (never overwritten), and the log directory.
-install: all
+# The installed server: main.c compiled again to read
+# $(SYSCONFDIR)/hellod.conf when given no -f (always, since SYSCONFDIR
+# may differ from the last install's); the in-tree build reads no file.
+INST_BIN = server/hellod-inst
+inst-bin: $(SERVER_LIB) common/libcommon.a
+	$(CC) $(ALL_CFLAGS) '-DHELLOD_CONF="$(SYSCONFDIR)/hellod.conf"' \
+	    -c server/main.c -o server/main-inst.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(INST_BIN) server/main-inst.o \
+	    $(SERVER_LIB) common/libcommon.a $(THREADS)
+
+# The installed hellod.conf: the sample, with the workers run as
+# WORKER_USER and WORKER_GROUP rather than as root.
+INST_CONF = scripts/hellod.conf.inst
+inst-conf:
+	g='$(WORKER_GROUP)'; [ -n "$$g" ] || g=$$(id -gn '$(WORKER_USER)') || \
+	    { echo "make: no user $(WORKER_USER): set WORKER_USER" >&2; exit 1; }; \
+	sed -e 's/^.User nobody$$/User $(WORKER_USER)/' \
+	    -e "s/^.Group nogroup$$/Group $$g/" scripts/hellod.conf.sample \
+	    >$(INST_CONF)
+
+# Everything a system needs: programs, pages, the systemd units, the
+# tmpfiles.d file and the logrotate file (their paths follow PREFIX and
+# SYSCONFDIR), the sample configuration as an example, and as
+# $(SYSCONFDIR)/hellod.conf with User and Group set unless one exists
+# (never overwritten), and the log directory (setgid: see
+# scripts/hellod.tmpfiles).
+install: all inst-bin inst-conf
 	mkdir -p $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	mkdir -p $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
 	mkdir -p $(DESTDIR)$(MANPREFIX)/man8 $(DESTDIR)$(UNITDIR)
 	mkdir -p $(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(EXAMPLEDIR)
-	mkdir -p $(DESTDIR)$(LOGDIR)
-	cp -f server/hellod $(DESTDIR)$(PREFIX)/sbin/hellod
+	mkdir -p $(DESTDIR)$(LOGDIR) $(DESTDIR)$(TMPFILESDIR)
+	chmod 2750 $(DESTDIR)$(LOGDIR)
+	cp -f $(INST_BIN) $(DESTDIR)$(PREFIX)/sbin/hellod
 	cp -f client/hello client/httpget client/hellobench \
 	    $(DESTDIR)$(PREFIX)/bin/
 	chmod 755 $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
@@ -168,19 +197,21 @@ install: all
 	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' scripts/hellod.service.in \
 	    >$(DESTDIR)$(UNITDIR)/hellod.service
 	cp -f scripts/hellod.socket $(DESTDIR)$(UNITDIR)/hellod.socket
+	cp -f scripts/hellod.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hellod.conf
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' scripts/hellod.logrotate.in \
 	    >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/hellod
 	cp -f scripts/hellod.conf.sample $(DESTDIR)$(EXAMPLEDIR)/hellod.conf
 	chmod 644 $(DESTDIR)$(UNITDIR)/hellod.service \
 	    $(DESTDIR)$(UNITDIR)/hellod.socket \
+	    $(DESTDIR)$(TMPFILESDIR)/hellod.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/hellod \
 	    $(DESTDIR)$(EXAMPLEDIR)/hellod.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/hellod.conf ] || \
-	    cp scripts/hellod.conf.sample $(DESTDIR)$(SYSCONFDIR)/hellod.conf
+	    cp $(INST_CONF) $(DESTDIR)$(SYSCONFDIR)/hellod.conf
 
 # Removes what install put; a hellod.conf that differs from the sample
 # was edited, and stays, as do logs.
-uninstall:
+uninstall: inst-conf
 	rm -f $(DESTDIR)$(PREFIX)/sbin/hellod $(DESTDIR)$(PREFIX)/bin/hello \
 	    $(DESTDIR)$(PREFIX)/bin/httpget $(DESTDIR)$(PREFIX)/bin/hellobench
 	rm -f $(DESTDIR)$(MANPREFIX)/man1/hello.1 \
@@ -189,8 +220,9 @@ uninstall:
 	    $(DESTDIR)$(MANPREFIX)/man5/hellod.conf.5 \
 	    $(DESTDIR)$(MANPREFIX)/man8/hellod.8
 	rm -f $(DESTDIR)$(UNITDIR)/hellod.service $(DESTDIR)$(UNITDIR)/hellod.socket \
+	    $(DESTDIR)$(TMPFILESDIR)/hellod.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/hellod
-	! cmp -s scripts/hellod.conf.sample $(DESTDIR)$(SYSCONFDIR)/hellod.conf || \
+	! cmp -s $(INST_CONF) $(DESTDIR)$(SYSCONFDIR)/hellod.conf || \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/hellod.conf
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/hellod.conf
 	-rmdir $(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(LOGDIR) 2>/dev/null
@@ -213,7 +245,9 @@ clean:
 	rm -f $(COMMON_OBJ) $(SERVER_OBJ) $(HELLO_OBJ) $(BENCH_OBJ) \
 	    $(HTTPGET_OBJ) \
 	    common/libcommon.a test/libtest.a $(PROGS) $(TEST_BIN) test/fuzz_http test/fuzz_config \
-	    test/fuzz_proxy test/fuzz_httpreq
+	    test/fuzz_proxy test/fuzz_httpreq server/main-inst.o $(INST_BIN) \
+	    $(INST_CONF)
 	rm -rf $(DEBDIR)
 
-.PHONY: all test-bins run check deb bench fuzz sanitize install uninstall clean
+.PHONY: all test-bins run check deb bench fuzz sanitize install uninstall clean \
+	inst-bin inst-conf

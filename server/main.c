@@ -27,6 +27,18 @@
 "       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status|fullstatus]\n" \
 "       [-l addr:port] [-w workers]\n"
 
+/*
+ * The builds of make install and make deb read the installed file when
+ * given no -f, as httpd reads its compiled-in one, so that "hellod -t"
+ * and "hellod -k" act on the installed server; the in-tree build reads
+ * no file unless told.
+ */
+#ifdef HELLOD_CONF
+#define CONF_HELP "\n                   (default " HELLOD_CONF ")"
+#else
+#define CONF_HELP ""
+#endif
+
 /* What the command line asks for, besides its directives. */
 struct options {
 	struct cmdline	 op_cl;
@@ -56,7 +68,7 @@ usage(void)
 	printf(SYNOPSIS
 "  -C 'Name value'  set a directive; wins over the file (repeatable)\n"
 "  -d               detach and run as a daemon\n"
-"  -f file          read directives from file\n"
+"  -f file          read directives from file" CONF_HELP "\n"
 "  -h, --help       print this help and exit\n"
 "  -k word          signal the server named by PidFile, or print its status\n"
 "  -l addr:port     listen on addr:port, [v6addr]:port or *:port (repeatable;\n"
@@ -369,6 +381,16 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 		readyfd = detach();
 	if (master_bind(cf, lfd, err, sizeof(err)) == -1)
 		die(EXIT_STARTUP, "%s", err);
+	/*
+	 * With no Listen, the sockets a service manager handed over replace
+	 * 127.0.0.1:9999: the default pid file is named after the first of
+	 * them, where "-k ... -l" that address looks for it.
+	 */
+	if (cf->cf_pidfile_default && !upgrade_pending()) {
+		cf->cf_pidfile[0] = '\0';
+		if (pid_default(cf, err, sizeof(err)) == -1)
+			die(EXIT_CONFIG, "%s", err);
+	}
 	if (cf->cf_pidfile[0] != '\0' && !upgrade_pending() &&
 	    (pidfd = pid_lock(cf->cf_pidfile, err, sizeof(err))) == -1)
 		die(EXIT_STARTUP, "%s", err);
@@ -420,6 +442,10 @@ main(int argc, char *argv[])
 	(void)upgrade_init(argc, argv);
 	parse_options(argc, argv, &op);
 	file = op.op_file;
+#ifdef HELLOD_CONF
+	if (file == NULL)
+		file = HELLOD_CONF;
+#endif
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		die(EXIT_STARTUP, "getcwd: %s", strerror(errno));
 	if (file != NULL && file[0] != '/') {

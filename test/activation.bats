@@ -53,6 +53,13 @@ serves_only() {
 	run -0 grep -c "listening on 127.0.0.1:$PORT (inherited)$" "$HELLOD_ERR"
 }
 
+@test "activation: with no Listen and no PidFile, the pid file is named after the inherited socket" {
+	PORT=$(free_port)
+	activate "127.0.0.1:$PORT" -- "$TOP/server/hellod" -w 1
+	run -0 hellod -k status -l "127.0.0.1:$PORT"
+	assert_line "ServerPid: $HELLOD_PID"
+}
+
 @test "activation: a Listen naming the inherited address, spelled otherwise, uses it" {
 	PORT=$(free_port)
 	activate "127.0.0.1:$PORT" -- "$TOP/server/hellod" -w 1 \

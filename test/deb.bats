@@ -2,30 +2,24 @@
 # make deb: dpkg-buildpackage -us -uc -b in a copy of the tree, lintian
 # clean; the package's contents; dpkg -i on this machine (where systemd
 # need not be PID 1), the server started as shipped, and dpkg -P leaving
-# the machine as it was.  The build takes about 35 s.
+# the machine as it was.  The build (test/deb_helper.bash) takes about
+# 35 s on a quiet machine, and is shared with test/systemd.bats.
 
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	command -v dpkg-buildpackage >/dev/null && command -v lintian >/dev/null &&
-	    command -v dh >/dev/null || return 0
-	SRC="$BATS_FILE_TMPDIR/src"
-	mkdir -p "$SRC"
-	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-	tar -C "$TOP" --exclude=.git --exclude='*.o' --exclude='*.a' \
-	    --exclude=debian-build -cf - . | tar -C "$SRC" -xf -
-	make -C "$SRC" deb >"$BATS_FILE_TMPDIR/deb.log" 2>&1 ||
-	    echo "$?" >"$BATS_FILE_TMPDIR/deb.failed"
+	load helper
+	load deb_helper
+	deb_tools || return 0
+	deb_build
 }
 
 setup() {
 	load helper
-	command -v dpkg-buildpackage >/dev/null && command -v lintian >/dev/null &&
-	    command -v dh >/dev/null ||
+	load deb_helper
+	deb_tools ||
 	    skip "dpkg-dev, debhelper or lintian not installed (scripts/bootstrap)"
-	SRC="$BATS_FILE_TMPDIR/src"
-	VERSION=$(hellod -V | sed 's/^hellod[/ ]//')
-	DEB=$(ls "$SRC"/debian-build/hellod_"$VERSION"_*.deb 2>/dev/null || true)
+	deb_build
 }
 
 teardown() {
@@ -33,13 +27,13 @@ teardown() {
 }
 
 @test "deb: make deb builds the package and lintian passes it" {
-	if [ -e "$BATS_FILE_TMPDIR/deb.failed" ]; then
-		cat "$BATS_FILE_TMPDIR/deb.log"
+	if grep -q '^make deb: exit' "$DEB_LOG"; then
+		cat "$DEB_LOG"
 		false
 	fi
 	[ -f "$DEB" ]
-	run -0 grep -c 'dpkg-buildpackage -us -uc -b$' "$BATS_FILE_TMPDIR/deb.log"
-	run -0 grep -F 'lintian --fail-on error,warning' "$BATS_FILE_TMPDIR/deb.log"
+	run -0 grep -c 'dpkg-buildpackage -us -uc -b$' "$DEB_LOG"
+	run -0 grep -F 'lintian --fail-on error,warning' "$DEB_LOG"
 	# Built with dpkg-buildflags: fortified and with RELRO.
 	run -0 bash -c "dpkg-deb --fsys-tarfile '$DEB' | tar -xOf - ./usr/sbin/hellod >'$BATS_TEST_TMPDIR/h' && readelf -Ws '$BATS_TEST_TMPDIR/h' | grep -c '_chk@'"
 	run -0 bash -c "readelf -l '$BATS_TEST_TMPDIR/h' | grep -c GNU_RELRO"
@@ -56,6 +50,7 @@ teardown() {
 -rwxr-xr-x ./usr/bin/hello
 -rwxr-xr-x ./usr/bin/hellobench
 -rwxr-xr-x ./usr/bin/httpget
+-rw-r--r-- ./usr/lib/tmpfiles.d/hellod.conf
 -rwxr-xr-x ./usr/sbin/hellod
 -rw-r--r-- ./usr/share/doc/hellod/changelog.gz
 -rw-r--r-- ./usr/share/doc/hellod/copyright
@@ -116,7 +111,7 @@ with_dpkg() {
 	run -0 getent passwd hellod
 	run -0 grep '^User hellod$' /etc/hellod.conf
 	run -0 stat -c '%a %U %G' /var/log/hellod
-	assert_output '750 root adm'
+	assert_output '2750 root adm'
 	run -0 /usr/sbin/hellod -t -f /etc/hellod.conf
 	assert_output 'Syntax OK'
 	# As shipped, on a free port instead of 9999, which may be in use.
@@ -128,11 +123,20 @@ with_dpkg() {
 	wait_until 5 port_open "$PORT"
 	run -0 talk "$PORT" <<<$'debian\nexit'
 	assert_output $'welcome!\nhello, debian!'
+	# With no -f, the packaged hellod reads /etc/hellod.conf, so -k
+	# finds the server by its PidFile.
+	run -0 --separate-stderr /usr/sbin/hellod -t
+	assert_equal "$stderr" 'Syntax OK'
+	run -0 /usr/sbin/hellod -k status
+	assert_line "ServerPid: $HELLOD_PID"
 	run -0 ps -o user= -p "$(children "$HELLOD_PID")"
 	assert_output hellod
 	run -0 /usr/sbin/hellod -C 'PidFile /run/hellod/hellod.pid' -k reopen
 	stop_hellod
 	[ -s /var/log/hellod/access.log ]
+	# Made in the setgid directory: group adm, as logrotate makes them.
+	run -0 stat -c '%U %G' /var/log/hellod/access.log /var/log/hellod/error.log
+	assert_output $'root adm\nroot adm'
 	run -0 with_dpkg dpkg -P hellod
 	after=$(state)
 	assert_equal "$after" "$before"

@@ -31,6 +31,7 @@ inst() {
 755 ./usr/local/bin/httpget
 644 ./usr/local/lib/systemd/system/hellod.service
 644 ./usr/local/lib/systemd/system/hellod.socket
+644 ./usr/local/lib/tmpfiles.d/hellod.conf
 755 ./usr/local/sbin/hellod
 644 ./usr/local/share/doc/hellod/examples/hellod.conf
 644 ./usr/local/share/man/man1/hello.1
@@ -40,8 +41,20 @@ inst() {
 644 ./usr/local/share/man/man8/hellod.8
 LIST
 )"
-	[ -d "$D/var/log/hellod" ]
-	cmp "$TOP/scripts/hellod.conf.sample" "$D/etc/hellod.conf"
+	# Setgid, so logs made in it take its group (see test/deb.bats).
+	run -0 stat -c '%a' "$D/var/log/hellod"
+	assert_output 2750
+	# The sample, with the workers run as nobody rather than as root.
+	run -1 diff "$TOP/scripts/hellod.conf.sample" "$D/etc/hellod.conf"
+	assert_output "$(cat <<DIFF
+21,22c21,22
+< #User nobody
+< #Group nogroup
+---
+> User nobody
+> Group $(id -gn nobody)
+DIFF
+)"
 	# The installed config passes -t once its directories are in $D.
 	mkdir -p "$D/run/hellod"
 	sed -e "s|/var/log/hellod/|$D/var/log/hellod/|" -e "s|/run/|$D/run/|" \
@@ -91,7 +104,8 @@ LIST
 	    "$P/lib/systemd/system/hellod.socket"
 	assert_output ''
 	grep -q '^Type=notify$' "$P/lib/systemd/system/hellod.service"
-	grep -q '^LogsDirectory=hellod$' "$P/lib/systemd/system/hellod.service"
+	grep -q '^ReadWritePaths=-/var/log/hellod$' "$P/lib/systemd/system/hellod.service"
+	grep -q '^KillSignal=SIGWINCH$' "$P/lib/systemd/system/hellod.service"
 	grep -q '^RuntimeDirectory=hellod$' "$P/lib/systemd/system/hellod.service"
 	grep -q '^Documentation=man:hellod(8)' "$P/lib/systemd/system/hellod.service"
 }
@@ -120,4 +134,43 @@ LIST
 	stop_hellod
 	echo x >>"$L/access.log"
 	run -0 logrotate -f -s "$BATS_TEST_TMPDIR/lr.state" "$BATS_TEST_TMPDIR/lr.conf"
+}
+
+@test "install: the installed hellod reads SYSCONFDIR/hellod.conf when given no -f; the in-tree one reads none" {
+	getent passwd nobody >/dev/null || skip "no user nobody"
+	P="$BATS_TEST_TMPDIR/prefix"
+	run -0 make -s -C "$TOP" install PREFIX="$P" SYSCONFDIR="$P/etc" \
+	    LOGDIR="$P/log"
+	run -0 "$P/sbin/hellod" -h
+	assert_line "                   (default $P/etc/hellod.conf)"
+	run -0 hellod -h
+	refute_output --partial 'hellod.conf)'
+	# The installed configuration, pointed at this test's directories.
+	PORT=$(free_port)
+	sed -i -e "s|/var/log/hellod/|$P/log/|" \
+	    -e "s|/run/hellod/hellod.pid|$P/h.pid|" \
+	    -e "s|^Listen .*|Listen 127.0.0.1:$PORT|" "$P/etc/hellod.conf"
+	run -0 --separate-stderr "$P/sbin/hellod" -t
+	assert_equal "$stderr" 'Syntax OK'
+	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
+	"$P/sbin/hellod" 2>"$HELLOD_ERR" 3>&- &
+	HELLOD_PID=$!
+	wait_until 5 port_open "$PORT"
+	run -0 talk "$PORT" <<<$'installed\nexit'
+	assert_output $'welcome!\nhello, installed!'
+	# Workers unprivileged, as the installed file says.
+	wait_until 5 workers_ready
+	run -0 ps -o user= -p "$(children "$HELLOD_PID" | head -n 1)"
+	assert_output nobody
+	run -0 "$P/sbin/hellod" -k status
+	assert_line "ServerPid: $HELLOD_PID"
+	# The in-tree build, in the same directory, knows no such file.
+	cd "$P/etc"
+	run -3 hellod -k status
+	run -0 "$P/sbin/hellod" -k stop
+	wait_until 5 pid_gone "$HELLOD_PID"
+	# A missing file is an error, as for -f.
+	rm "$P/etc/hellod.conf"
+	run -1 --separate-stderr "$P/sbin/hellod" -t
+	assert_equal "$stderr" "hellod: $P/etc/hellod.conf: No such file or directory"$'\nSyntax error'
 }
