@@ -102,7 +102,10 @@ ct_boot() {
 	export CT_CGROUPS
 	CT_CGROUPS=$(ct_cgroups)
 	for cg in $CT_CGROUPS; do
-		mkdir "$cg"
+		if ! mkdir "$cg" 2>/dev/null; then
+			echo "cannot make a cgroup here: $cg" >"$CT_SKIP"
+			return 1
+		fi
 	done
 	mkdir -p "$root"
 	# In a mount namespace of its own: a tmpfs holding the overlay's
