@@ -42,6 +42,7 @@ SERVER_LIB = server/config.o server/master.o server/pool.o \
 	  server/worker.o server/beat.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/pidfile.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/bye.o server/limit.o server/reclaim.o server/httpreq.o \
+	  server/safefile.o \
 	  server/statustext.o server/statusd.o \
 	  server/notify.o server/inherit.o server/reopen.o \
 	  server/upgrade.o
@@ -87,7 +88,7 @@ $(HTTPGET_OBJ): $(HTTPGET_HDR) $(COMMON_HDR)
 # client objects it drives (an archive: each test pulls only the members
 # it calls) and common/.
 TEST_OBJ = server/proxy.o server/httpreq.o server/statustext.o \
-	  server/scoreboard.o client/http.o client/url.o
+	  server/scoreboard.o server/safefile.o client/http.o client/url.o
 test/libtest.a: $(TEST_OBJ)
 	rm -f $@
 	ar rcs $@ $(TEST_OBJ)

@@ -262,6 +262,7 @@ ctl_running(struct ctl *ct)
 		return ctl_denied("read PidFile", ct->ct_cf->cf_pidfile);
 	if (ct->ct_pid == -1)
 		fprintf(stderr, "hellod: PidFile %s: %s\n", path,
+		    errno == ELOOP ? "is a symbolic link; not followed" :
 		    strerror(errno));
 	else
 		fprintf(stderr, "hellod: not running (no live server holds "

@@ -509,6 +509,11 @@ int	 priv_resolve(struct config *, char *err, size_t errlen);
 int	 priv_drop(const struct config *, char *err, size_t errlen);
 const char *priv_ignored(const struct config *);
 
+/* safefile.c */
+int	 sf_open(const char *path, int flags, mode_t mode, char *why,
+	    size_t len);
+int	 sf_check(const char *path, char *why, size_t len);
+
 /* statusd.c */
 int	 status_open(const struct config *, char *err, size_t errlen);
 void	 status_spawn(const struct worker_ctx *, int64_t now);
@@ -523,6 +528,7 @@ int64_t	 status_next_event(void);
 
 /* pidfile.c */
 int	 pid_default(struct config *, char *err, size_t errlen);
+int	 pid_made_dir(const char *dir);
 int	 pid_lock(const char *path, char *err, size_t errlen);
 int	 pid_write(int fd, pid_t);
 void	 pid_remove(int fd, const char *path);

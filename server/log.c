@@ -65,7 +65,7 @@ _Static_assert(sizeof(end_words) / sizeof(end_words[0]) == END_MAX,
 
 static void	log_vmsg(int, int, const char *, va_list)
 		    __attribute__((__format__(__printf__, 3, 0)));
-static int	log_reopen(const char *, int *, char *, size_t);
+static int	log_reopen(const char *, const char *, int *, char *, size_t);
 static int	log_private(int);
 static int	log_put(int, int, const char *, size_t);
 static int	log_tty_refuses(int);
@@ -106,15 +106,22 @@ log_role(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Open the log at path (what: its directive) into *fdp.  Mode 0640: the
+ * logs name every client.  No link is followed, and the directory must
+ * be safe (see safefile.c).  Return 0, or -1 with err.
+ */
 static int
-log_reopen(const char *path, int *fdp, char *err, size_t errlen)
+log_reopen(const char *what, const char *path, int *fdp, char *err,
+    size_t errlen)
 {
+	char why[MAX_PATH + 128];
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = sf_open(path, O_WRONLY | O_APPEND | O_CREAT, 0640, why,
+	    sizeof(why));
 	if (fd == -1) {
-		snprintf(err, errlen, "cannot open log %s: %s", path,
-		    strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path, why);
 		return -1;
 	}
 	/* Ours alone, so nonblocking harms nobody: a FIFO never blocks. */
@@ -136,7 +143,8 @@ log_open(const struct config *cf, int detached, char *err, size_t errlen)
 	int newfd = -1, newacc = -1;
 
 	if (cf->cf_customlog[0] != '\0' &&
-	    log_reopen(cf->cf_customlog, &newacc, err, errlen) == -1)
+	    log_reopen("CustomLog", cf->cf_customlog, &newacc, err,
+	    errlen) == -1)
 		return -1;
 	if (strcmp(cf->cf_errorlog, "syslog") == 0 ||
 	    (detached && strcmp(cf->cf_errorlog, "stderr") == 0)) {
@@ -152,7 +160,8 @@ log_open(const struct config *cf, int detached, char *err, size_t errlen)
 		log_fd = log_private(STDERR_FILENO);
 		log_syslog = 0;
 	} else {
-		if (log_reopen(cf->cf_errorlog, &newfd, err, errlen) == -1) {
+		if (log_reopen("ErrorLog", cf->cf_errorlog, &newfd, err,
+		    errlen) == -1) {
 			if (newacc != -1)
 				close(newacc);
 			return -1;

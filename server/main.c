@@ -203,10 +203,13 @@ parse_options(int argc, char **argv, struct options *op)
 
 /*
  * What a start would find out too late: a log or the pid file that
- * cannot be created.  Without creating anything, check that each file
- * is writable, or that its directory exists and is.  The scoreboard
- * (PidFile.scoreboard) lives next to the pid file.  Return 0, or -1
- * with err naming the directive and the path.
+ * cannot be created, or that safefile.c would refuse (a link, a
+ * directory another user can write).  Creating nothing, check each file
+ * if it exists, else that its directory lets us create it.  The
+ * scoreboard (PidFile.scoreboard) lives next to the pid file.  A pid
+ * file's directory that pid_open() makes (/run/hellod, a user's own)
+ * is checked by its parent.  Return 0, or -1 with err naming the
+ * directive and the path.
  */
 static int
 check_paths(const struct config *cf, char *err, size_t errlen)
@@ -219,50 +222,27 @@ check_paths(const struct config *cf, char *err, size_t errlen)
 		{ "ErrorLog", cf->cf_errorlog },
 		{ "CustomLog", cf->cf_customlog },
 	};
-	char dir[MAX_PATH], *slash;
-	struct stat st;
+	char why[MAX_PATH + 128], dir[MAX_PATH];
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		const char *path = files[i].path;
-
 		/*
 		 * "", "stderr" and "syslog" name no file; cf_absolute()
 		 * made every path absolute.
 		 */
-		if (path[0] != '/')
+		if (files[i].path[0] != '/' ||
+		    sf_check(files[i].path, why, sizeof(why)) == 0)
 			continue;
-		if (stat(path, &st) == 0) {
-			if (S_ISDIR(st.st_mode)) {
-				snprintf(err, errlen, "%s %s: %s", files[i].what,
-				    path, strerror(EISDIR));
-				return -1;
-			}
-			if (access(path, W_OK) == -1)
-				goto fail;
+		snprintf(dir, sizeof(dir), "%s", files[i].path);
+		*strrchr(dir, '/') = '\0';
+		if (i == 0 && errno == ENOENT && pid_made_dir(dir) &&
+		    sf_check(dir, why, sizeof(why)) == 0)
 			continue;
-		}
-		snprintf(dir, sizeof(dir), "%s", path);
-		slash = strrchr(dir, '/');
-		slash[slash == dir ? 1 : 0] = '\0';
-		/* pid_lock() makes /run/hellod: /run must allow that. */
-		if (i == 0 && strcmp(dir, RUN_DIR) == 0 && stat(dir, &st) == -1 &&
-		    errno == ENOENT)
-			*strrchr(dir, '/') = '\0';
-		if (stat(dir, &st) == -1)
-			goto fail;
-		if (!S_ISDIR(st.st_mode)) {
-			errno = ENOTDIR;
-			goto fail;
-		}
-		if (access(dir, W_OK | X_OK) == -1)
-			goto fail;
+		snprintf(err, errlen, "%s %s: %s", files[i].what,
+		    files[i].path, why);
+		return -1;
 	}
 	return 0;
-fail:
-	snprintf(err, errlen, "%s %s: %s", files[i].what, files[i].path,
-	    strerror(errno));
-	return -1;
 }
 
 /*

@@ -22,7 +22,8 @@
 static int	pid_default_in(const struct config *, const char *, char *,
 		    size_t);
 static int	pid_lock_once(const char *, char *, size_t);
-static int	pid_open(const char *, int);
+static int	pid_open(const char *, int, char *, size_t);
+static int	pid_own_dir(char *, size_t);
 static pid_t	pid_holder(int);
 
 /*
@@ -46,19 +47,22 @@ pid_default_in(const struct config *cf, const char *dir, char *buf,
 /*
  * Without a PidFile directive, use the default one, as Apache and nginx
  * have: under /run/hellod as root, else under $XDG_RUNTIME_DIR, else
- * /tmp (see hellod.8, FILES).  Return 0, or -1 with err.
+ * the user's own /tmp/hellod-UID (see hellod.8, FILES).  Return 0, or
+ * -1 with err.
  */
 int
 pid_default(struct config *cf, char *err, size_t errlen)
 {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char own[MAX_PATH];
 
 	if (cf->cf_pidfile[0] != '\0' || cf->cf_nlisten == 0)
 		return 0;
 	if (geteuid() == 0)
 		dir = PID_DIR_ROOT;
-	else if (dir == NULL || dir[0] != '/')
-		dir = "/tmp";
+	else if ((dir == NULL || dir[0] != '/') &&
+	    pid_own_dir(own, sizeof(own)) == 0)
+		dir = own;
 	if (pid_default_in(cf, dir, cf->cf_pidfile,
 	    sizeof(cf->cf_pidfile)) == -1) {
 		snprintf(err, errlen, "default PidFile: path too long in %s",
@@ -104,11 +108,12 @@ pid_lock(const char *path, char *err, size_t errlen)
 static int
 pid_lock_once(const char *path, char *err, size_t errlen)
 {
+	char why[MAX_PATH + 128];
 	struct flock fl;
 	int fd;
 
-	if ((fd = pid_open(path, O_RDWR | O_CREAT | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "PidFile %s: %s", path, strerror(errno));
+	if ((fd = pid_open(path, O_RDWR | O_CREAT, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "PidFile %s: %s", path, why);
 		return -1;
 	}
 	memset(&fl, 0, sizeof(fl));
@@ -131,28 +136,59 @@ pid_lock_once(const char *path, char *err, size_t errlen)
 }
 
 /*
- * open() a pid file.  /run/hellod, where the packaged service and root's
- * default pid files live, is gone after each boot; systemd makes it for
- * the service (RuntimeDirectory=), we make it for everyone else.
+ * Open a pid file for writing, mode 0644, as safefile.c allows (no
+ * link followed, a directory only root or we can write).  /run/hellod,
+ * where the packaged service and root's default pid files live, is gone
+ * after each boot; systemd makes it for the service (RuntimeDirectory=),
+ * we make it for everyone else, as we make a user's own directory for
+ * the default pid file.  Return the descriptor, or -1 with why.
  */
 static int
-pid_open(const char *path, int flags)
+pid_open(const char *path, int flags, char *why, size_t len)
 {
 	char dir[MAX_PATH];
 	const char *slash;
 	int fd;
 
-	if ((fd = open(path, flags, 0644)) != -1 || errno != ENOENT ||
-	    !(flags & O_CREAT) || (slash = strrchr(path, '/')) == NULL ||
+	if ((fd = sf_open(path, flags, 0644, why, len)) != -1 ||
+	    errno != ENOENT || (slash = strrchr(path, '/')) == NULL ||
 	    (size_t)(slash - path) >= sizeof(dir))
 		return fd;
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
-	if (strcmp(dir, RUN_DIR) != 0)
-		return fd;
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+	if (!pid_made_dir(dir))
 		return -1;
-	return open(path, flags, 0644);
+	if (mkdir(dir, strcmp(dir, RUN_DIR) == 0 ? 0755 : 0700) == -1 &&
+	    errno != EEXIST) {
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return sf_open(path, flags, 0644, why, len);
+}
+
+/* Is dir one that pid_open() makes when it is missing? */
+int
+pid_made_dir(const char *dir)
+{
+	char own[MAX_PATH];
+
+	return strcmp(dir, RUN_DIR) == 0 || (geteuid() != 0 &&
+	    pid_own_dir(own, sizeof(own)) == 0 && strcmp(dir, own) == 0);
+}
+
+/*
+ * A user's own directory for default pid files when there is no
+ * $XDG_RUNTIME_DIR: /tmp/hellod-UID, made 0700 by pid_open().  Not
+ * /tmp itself, where a file of the predictable name, made by anyone,
+ * would stop the server from starting; one who makes this directory
+ * first only gets a clear refusal (safefile.c), never our file.
+ */
+static int
+pid_own_dir(char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "/tmp/hellod-%ld", (long)geteuid());
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 /* Write pid into the locked pid file.  Return 0, or -1 with errno. */
@@ -208,7 +244,8 @@ pid_running(const char *path, int *fdp)
 
 	if (fdp != NULL)
 		*fdp = -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* Not through a link: its target's lock holder is not our master. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	if ((pid = pid_holder(fd)) == 0 || fdp == NULL)
 		close(fd);

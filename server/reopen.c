@@ -51,7 +51,7 @@ static int	 chan[2] = { -1, -1 };	/* [0] the master's, [1] workers' */
 static uint32_t	 epoch;		/* of the files this process holds */
 static int	 owed;		/* requests read, replies not yet sent */
 
-static int	reopen_file(int, const char *);
+static int	reopen_file(int, const char *, char *, size_t);
 static int	reopen_reply(void);
 static int	reopen_ask(void);
 static int	reopen_take(struct reopen_msg *, int *, int *);
@@ -93,23 +93,24 @@ reopen_worker_fd(void)
 	return chan[1];
 }
 
-/* Open path and put it under fd.  Return 0, or -1 with errno. */
+/*
+ * Open path as log.c does (no link followed, a safe directory, mode
+ * 0640) and put it under fd.  Return 0, or -1 with why.
+ */
 static int
-reopen_file(int fd, const char *path)
+reopen_file(int fd, const char *path, char *why, size_t len)
 {
 	int nfd;
 
-	if ((nfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0640)) == -1)
+	if ((nfd = sf_open(path, O_WRONLY | O_APPEND | O_CREAT, 0640, why,
+	    len)) == -1)
 		return -1;
 	/* Nonblocking, as log.c opens its files: a log never blocks us. */
 	(void)io_nonblock(nfd, 1);
 	/* dup2() clears close-on-exec on fd; set it again. */
 	if (dup2(nfd, fd) == -1 || io_cloexec(fd) == -1) {
-		int saved = errno;
-
+		snprintf(why, len, "%s", strerror(errno));
 		close(nfd);
-		errno = saved;
 		return -1;
 	}
 	close(nfd);
@@ -126,17 +127,18 @@ int
 reopen_master(void)
 {
 	const char *errpath, *accpath;
+	char why[MAX_PATH + 128];
 	int errfd, accfd, rc = 0;
 
 	log_files(&errfd, &accfd, &errpath, &accpath);
-	if (errfd != -1 && reopen_file(errfd, errpath) == -1) {
-		log_warn("cannot reopen ErrorLog %s; still writing to the "
-		    "old file", errpath);
+	if (errfd != -1 && reopen_file(errfd, errpath, why, sizeof(why)) == -1) {
+		log_msg(LOG_L_WARN, "cannot reopen ErrorLog %s; still writing "
+		    "to the old file: %s", errpath, why);
 		rc = -1;
 	}
-	if (accfd != -1 && reopen_file(accfd, accpath) == -1) {
-		log_warn("cannot reopen CustomLog %s; still writing to the "
-		    "old file", accpath);
+	if (accfd != -1 && reopen_file(accfd, accpath, why, sizeof(why)) == -1) {
+		log_msg(LOG_L_WARN, "cannot reopen CustomLog %s; still writing "
+		    "to the old file: %s", accpath, why);
 		rc = -1;
 	}
 	epoch++;

@@ -47,18 +47,27 @@ sb_create(struct scoreboard *sb, unsigned nslots, const char *path,
     char *err, size_t errlen)
 {
 	size_t size = sizeof(struct sb_header) + nslots * sizeof(struct sb_slot);
+	char why[MAX_PATH + 128];
 	int fd;
 	void *p;
 	unsigned i;
 
 	if (path != NULL) {
+		/*
+		 * Made anew, 0600: it names every client, and only the
+		 * master and its workers (through the mapping) use it.
+		 */
 		(void)unlink(path);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd == -1 || ftruncate(fd, (off_t)size) == -1) {
+		fd = sf_open(path, O_RDWR | O_CREAT | O_EXCL, 0600, why,
+		    sizeof(why));
+		if (fd == -1) {
+			snprintf(err, errlen, "scoreboard %s: %s", path, why);
+			return -1;
+		}
+		if (ftruncate(fd, (off_t)size) == -1) {
 			snprintf(err, errlen, "scoreboard %s: %s", path,
 			    strerror(errno));
-			if (fd != -1)
-				close(fd);
+			close(fd);
 			return -1;
 		}
 	} else if ((fd = open("/dev/zero", O_RDWR | O_CLOEXEC)) == -1) {
@@ -98,7 +107,7 @@ sb_attach(struct scoreboard *sb, const char *path, char *err, size_t errlen)
 	void *p;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "scoreboard %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -58,7 +58,7 @@ as_nobody() {
 	assert_line "ServerPid: $HELLOD_PID"
 }
 
-@test "ctl: a user's default PidFile is under \$XDG_RUNTIME_DIR, else /tmp" {
+@test "ctl: a user's default PidFile is under \$XDG_RUNTIME_DIR, else the user's own /tmp/hellod-UID" {
 	id nobody >/dev/null 2>&1 || skip "no user nobody"
 	open_dir
 	XUSER_DIR="$OPEN_DIR/xdg"
@@ -76,7 +76,26 @@ as_nobody() {
 	assert_line "ServerPid: $HELLOD_PID"
 	XUSER_DIR=
 	run -3 --separate-stderr as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -k status
-	[ "$stderr" = "hellod: not running (no live server holds PidFile /tmp/hellod-127.0.0.1-$PORT.pid)" ]
+	[ "$stderr" = "hellod: not running (no live server holds PidFile /tmp/hellod-$(id -u nobody)/hellod-127.0.0.1-$PORT.pid)" ]
+}
+
+@test "ctl: without \$XDG_RUNTIME_DIR a user's server makes /tmp/hellod-UID, 0700, and puts its pid file there" {
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run as nobody"
+	local own="/tmp/hellod-$(id -u nobody)"
+	[ ! -e "$own" ] || skip "$own exists already"
+	OPEN_DIR=$own
+	PORT=$(free_port)
+	as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -w 1 \
+	    2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	RUNUSER_PID=$!
+	wait_until 5 port_open "$PORT"
+	HELLOD_PID=$(cat "$own/hellod-127.0.0.1-$PORT.pid")
+	run -0 stat -c '%a %U' "$own"
+	assert_output "700 nobody"
+	run -0 as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -k stop
+	wait_until 5 pid_gone "$HELLOD_PID"
+	HELLOD_PID=
 }
 
 @test "ctl: -k as a user who may not signal the server: its own message, exit 7" {
@@ -89,8 +108,7 @@ as_nobody() {
 	# nobody's own default PidFile is elsewhere; root's is found too.
 	run -7 --separate-stderr as_nobody "$TOP/server/hellod" -l "127.0.0.1:$PORT" -k stop
 	[ "$stderr" = "hellod: permission denied: cannot signal the server (pid $HELLOD_PID) of PidFile $PIDF (run -k as the server's user or as root)" ]
-	# A scoreboard it may not read: the same status.
-	chmod 0600 "$PIDF.scoreboard"
+	# The scoreboard is 0600: the same status.
 	run -7 --separate-stderr as_nobody "$TOP/server/hellod" -C "PidFile $PIDF" -k status
 	[ "$stderr" = "hellod: permission denied: cannot read the scoreboard $PIDF.scoreboard (run -k as the server's user or as root)" ]
 	pid_alive "$HELLOD_PID"

@@ -66,7 +66,8 @@ directives() {
 	done
 	run -0 grep '^\.Sh ' "$TOP/man/hellod.8"
 	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION SIGNALS \
-	    ENVIRONMENT FILES 'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"
+	    ENVIRONMENT FILES 'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS \
+	    'SECURITY CONSIDERATIONS')"
 	run -0 grep '^\.Sh ' "$TOP/man/hello.1"
 	assert_output "$(printf '.Sh %s\n' NAME SYNOPSIS DESCRIPTION \
 	    'EXIT STATUS' EXAMPLES 'SEE ALSO' HISTORY CAVEATS)"

@@ -199,3 +199,114 @@ Syntax error"
 	run -1 --separate-stderr hellod -l "127.0.0.1:$PORT" -C "User #$id" 3>&-
 	assert_equal "$stderr" "hellod: User: #$id is not in the user database, so it has no group: set Group too"
 }
+
+# --- items 3 and 4: files opened safely, with private modes -------------
+
+# file_refused DIRECTIVE PATH WHY: -t (exit 1) and a start (exit 2) both
+# refuse DIRECTIVE PATH with the message "DIRECTIVE PATH: WHY".
+file_refused() {
+	run -1 --separate-stderr hellod -t -C "$1 $2"
+	assert_equal "$stderr" "hellod: $1 $2: $3
+Syntax error"
+	PORT=$(free_port)
+	run -2 --separate-stderr hellod -l "127.0.0.1:$PORT" -w 1 -C "$1 $2" 3>&-
+	assert_equal "$stderr" "hellod: $1 $2: $3"
+}
+
+@test "PidFile, ErrorLog and CustomLog that are symbolic links are refused, at -t and at start; the target is untouched" {
+	local d="$BATS_TEST_TMPDIR" what
+	echo precious >"$d/target"
+	for what in PidFile ErrorLog CustomLog; do
+		ln -s "$d/target" "$d/$what.link"
+		file_refused "$what" "$d/$what.link" "is a symbolic link; not followed"
+	done
+	run -0 cat "$d/target"
+	assert_output precious
+}
+
+@test "a pid file or log in a directory other users can write is refused, at -t and at start" {
+	local d="$BATS_TEST_TMPDIR/open"
+	mkdir -m 0777 "$d"
+	chmod 0777 "$d"
+	file_refused PidFile "$d/h.pid" "directory $d can be written by other users (mode 0777) and is not sticky"
+	file_refused ErrorLog "$d/error.log" "directory $d can be written by other users (mode 0777) and is not sticky"
+	chmod 0775 "$d"
+	chgrp nogroup "$d" 2>/dev/null || skip "no group nogroup"
+	file_refused CustomLog "$d/access.log" "directory $d can be written by other users (mode 0775) and is not sticky"
+	[ ! -e "$d/h.pid" ] && [ ! -e "$d/error.log" ] && [ ! -e "$d/access.log" ]
+}
+
+@test "a pid file or log in a directory another user owns is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to give a directory away"
+	local d="$BATS_TEST_TMPDIR/theirs"
+	mkdir -m 0755 "$d"
+	chown nobody "$d"
+	file_refused CustomLog "$d/access.log" "directory $d belongs to another user (uid $(id -u nobody)), who could replace the file"
+}
+
+@test "in a sticky directory others write, our own files are used and another user's file is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to make a file of another user"
+	local d="$BATS_TEST_TMPDIR/sticky"
+	mkdir -m 1777 "$d"
+	chmod 1777 "$d"
+	start_hellod -w 1 -C "PidFile $d/h.pid" -C "CustomLog $d/access.log"
+	run -0 talk "$PORT" --half-close <<<'sticky'
+	assert_output $'welcome!\nhello, sticky!'
+	stop_hellod
+	install -o nobody -m 0644 /dev/null "$d/theirs.log"
+	file_refused ErrorLog "$d/theirs.log" "belongs to another user (uid $(id -u nobody)) in a directory others can write"
+	run -0 stat -c %s "$d/theirs.log"
+	assert_output 0
+}
+
+@test "in a sticky directory others write, a file with a second name (a hard link) is refused" {
+	local d="$BATS_TEST_TMPDIR/sticky"
+	mkdir -m 1777 "$d"
+	chmod 1777 "$d"
+	echo precious >"$d/precious"
+	ln "$d/precious" "$d/access.log"
+	file_refused CustomLog "$d/access.log" "has 2 names in a directory others can write"
+	run -0 cat "$d/precious"
+	assert_output precious
+}
+
+@test "-k with a pid file that is a symbolic link: not followed, exit 3" {
+	start_hellod -w 1 -C "PidFile $BATS_TEST_TMPDIR/real.pid"
+	ln -s "$BATS_TEST_TMPDIR/real.pid" "$BATS_TEST_TMPDIR/link.pid"
+	run -3 --separate-stderr hellod -C "PidFile $BATS_TEST_TMPDIR/link.pid" -k stop
+	assert_equal "$stderr" "hellod: PidFile $BATS_TEST_TMPDIR/link.pid: is a symbolic link; not followed"
+	pid_alive "$HELLOD_PID"
+}
+
+@test "a log replaced by a symbolic link is not followed at -k reopen (exit 5) or at a restart; the old file goes on" {
+	local d="$BATS_TEST_TMPDIR" alog="$BATS_TEST_TMPDIR/access.log"
+	echo precious >"$d/target"
+	start_hellod -w 1 -C "PidFile $d/h.pid" -C "CustomLog $alog"
+	mv "$alog" "$alog.1"
+	ln -s "$d/target" "$alog"
+	run -5 --separate-stderr hellod -C "PidFile $d/h.pid" -k reopen
+	assert_equal "$stderr" "hellod: server (pid $HELLOD_PID) could not reopen every log; its error log says why"
+	grep -qF "cannot reopen CustomLog $alog; still writing to the old file: is a symbolic link; not followed" "$HELLOD_ERR"
+	kill -HUP "$HELLOD_PID"
+	wait_until 5 grep -qF "keeping the old logs: CustomLog $alog: is a symbolic link; not followed" "$HELLOD_ERR"
+	run -0 talk "$PORT" --half-close <<<'old'
+	wait_until 5 grep -q ' eof$' "$alog.1"
+	run -0 cat "$d/target"
+	assert_output precious
+}
+
+@test "modes: the scoreboard 0600, the logs 0640, the pid file 0644" {
+	local d="$BATS_TEST_TMPDIR"
+	umask 022
+	start_hellod -w 1 -C "PidFile $d/h.pid" -C "ErrorLog $d/error.log" -C "CustomLog $d/access.log"
+	run -0 stat -c '%a %n' "$d/h.pid" "$d/h.pid.scoreboard" "$d/error.log" "$d/access.log"
+	assert_output "644 $d/h.pid
+600 $d/h.pid.scoreboard
+640 $d/error.log
+640 $d/access.log"
+	# Reopened logs are made 0640 too.
+	mv "$d/access.log" "$d/access.log.1"
+	run -0 hellod -C "PidFile $d/h.pid" -k reopen
+	run -0 stat -c '%a' "$d/access.log"
+	assert_output 640
+}
