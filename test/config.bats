@@ -11,6 +11,7 @@ setup() {
 
 teardown() {
 	pm_teardown
+	[ -z "${OWN_DIR:-}" ] || rm -rf "$OWN_DIR"
 }
 
 # A file with every directive, comments and blank lines, listening on $PORT.
@@ -277,7 +278,11 @@ Syntax error"
 Syntax OK'
 	PORT=$(free_port)
 	HELLOD_ERR="$BATS_TEST_TMPDIR/hellod.err"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups hellod -w 1 \
+	# nobody's default pid file goes in /tmp/hellod-UID, removed by
+	# teardown if this test made it.
+	[ -e "/tmp/hellod-$(id -u nobody)" ] || OWN_DIR="/tmp/hellod-$(id -u nobody)"
+	env -u XDG_RUNTIME_DIR setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups hellod -w 1 \
 	    -l "127.0.0.1:$PORT" -C 'User nobody' 2>"$HELLOD_ERR" 3>&- &
 	HELLOD_PID=$!
 	wait_until 5 port_open "$PORT"

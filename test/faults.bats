@@ -19,6 +19,8 @@ teardown() {
 	pm_teardown
 	kill_daemon "$PIDF"
 	[ -z "${TEST_UID:-}" ] || kill_uid "$TEST_UID"
+	# The default pid file's directory of a server run as that uid.
+	[ -z "${TEST_UID:-}" ] || rm -rf "/tmp/hellod-$TEST_UID"
 }
 
 status() { hellod -k status -C "PidFile $PIDF"; }
