@@ -57,6 +57,7 @@ static const struct directive directives[] = {
 	{ "ProxyAllow",			T_ALLOW, OFF(cf_proxy_allow), 0, 0, 0 },
 	{ "ProxyProtocol",		T_ONOFF, OFF(cf_proxy), 0, 0, 0 },
 	{ "ReplyDelay",			T_INT, OFF(cf_reply_delay), 0, 3600000, 0 },
+	{ "ServerLimit",		T_INT, OFF(cf_server_limit), 1, 20000, 0 },
 	{ "StatusAllow",		T_ALLOWS, OFF(cf_status_allow), 0, 0, 0 },
 	{ "StatusListen",		T_ADDR, OFF(cf_status), 0, 0, 0 },
 	{ "StartServers",		T_INT, OFF(cf_start_servers), 1, 20000, 0 },
@@ -91,6 +92,7 @@ static int	cf_getline(FILE *, char *, char *, size_t);
 static int	cf_file(struct config *, const char *, char *, size_t);
 static int	cf_absolute(struct config *, const char *, char *, size_t);
 static int	cf_status_check(struct config *, char *, size_t);
+static int	cf_limit_check(const struct config *, char *, size_t);
 
 /* Fill in every default of hellod.conf(5); Listen stays empty until the end. */
 void
@@ -506,6 +508,8 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 		if (cl->cl_workers > cf->cf_worker_limit)
 			cf->cf_worker_limit = cl->cl_workers;
 	}
+	if (cf_limit_check(cf, err, errlen) == -1)
+		return -1;
 	/* Inherited sockets replace this default: see inherit_apply(). */
 	if (cf->cf_nlisten == 0) {
 		addr_parse("127.0.0.1:9999", &cf->cf_listen[cf->cf_nlisten++],
@@ -543,6 +547,34 @@ cf_absolute(struct config *cf, const char *cwd, char *err, size_t errlen)
 		memcpy(paths[i], tmp, strlen(tmp) + 1);
 	}
 	return 0;
+}
+
+/*
+ * The workers a generation may have for the server's life, which the
+ * scoreboard is sized for (SB_GENERATIONS times as many slots): the
+ * ServerLimit given, or else SERVER_LIMIT, or the pool's own bound
+ * (MaxRequestWorkers, -w) when that is more, as the scoreboard was sized
+ * before ServerLimit existed.
+ */
+int
+cf_room(const struct config *cf)
+{
+	if (cf->cf_server_limit != 0)
+		return cf->cf_server_limit;
+	return cf->cf_worker_limit > SERVER_LIMIT ? cf->cf_worker_limit :
+	    SERVER_LIMIT;
+}
+
+/* A pool (MaxRequestWorkers, or -w) larger than the ServerLimit given. */
+static int
+cf_limit_check(const struct config *cf, char *err, size_t errlen)
+{
+	if (cf->cf_max_workers <= cf_room(cf))
+		return 0;
+	snprintf(err, errlen, "%s %d is more than ServerLimit %d",
+	    cf->cf_fixed ? "-w" : "MaxRequestWorkers", cf->cf_max_workers,
+	    cf->cf_server_limit);
+	return -1;
 }
 
 /* StatusListen must not take a Listen address. */

@@ -75,6 +75,7 @@ static int	ctl_before(struct ctl *);
 static int	ctl_signal(struct ctl *);
 static int	ctl_done(struct ctl *);
 static int	ctl_gone(struct ctl *);
+static int	ctl_reload_fail(const struct scoreboard *, pid_t);
 static int	ctl_upgrade_fail(const struct scoreboard *);
 static pid_t	ctl_upgrade_started(struct scoreboard *, pid_t, uint32_t,
 		    uint32_t, int64_t);
@@ -389,14 +390,28 @@ ctl_done(struct ctl *ct)
 		    "reopen its logs" : "restart");
 		return EXIT_CTLFAIL;
 	}
+	if (*ct->ct_failed && !reopen)
+		return ctl_reload_fail(&ct->ct_sb, ct->ct_pid);
 	if (*ct->ct_failed) {
-		fprintf(stderr, "hellod: server (pid %ld) %s; its error log "
-		    "says why\n", (long)ct->ct_pid, reopen ? "could not "
-		    "reopen every log" : "did not restart: it keeps the old "
-		    "configuration");
+		fprintf(stderr, "hellod: server (pid %ld) could not reopen "
+		    "every log; its error log says why\n", (long)ct->ct_pid);
 		return EXIT_CTLFAIL;
 	}
 	return 0;
+}
+
+/* Say why a restart failed, in the master's words.  EXIT_CTLFAIL. */
+static int
+ctl_reload_fail(const struct scoreboard *sb, pid_t pid)
+{
+	char why[sizeof(sb->sb_hdr->sh_reload_why)];
+
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(why, sb->sb_hdr->sh_reload_why, sizeof(why));
+	why[sizeof(why) - 1] = '\0';
+	fprintf(stderr, "hellod: server (pid %ld) did not restart, it keeps "
+	    "the old configuration: %s\n", (long)pid, why);
+	return EXIT_CTLFAIL;
 }
 
 /* Stop, graceful-stop: wait until the master lets go of its PidFile. */

@@ -41,6 +41,7 @@
 #define MAX_ALLOW	32	/* ProxyAllow, StatusAllow ranges */
 #define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
+#define SERVER_LIMIT	256	/* ServerLimit unless a pool asks for more */
 #define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
 #define START_TRIES	3	/* -d: failed worker starts before giving up */
 #define START_WAIT_MS	30000	/* -d: longest wait for a ready worker */
@@ -97,6 +98,7 @@ struct config {
 	long		 cf_max_conn_child;	/* 0: never retire */
 	int		 cf_fixed;		/* -w: exactly StartServers */
 	int		 cf_worker_limit;	/* TTIN's bound for a fixed pool */
+	int		 cf_server_limit;	/* 0: not given (cf_room()) */
 	int		 cf_backlog;
 	int		 cf_timeout;		/* seconds */
 	int		 cf_graceful_timeout;	/* seconds, 0: none */
@@ -237,6 +239,8 @@ struct sb_header {
 	volatile pid_t		sh_upgrade_pid;
 	volatile uint32_t	sh_upgrade_failed;
 	char			sh_upgrade_why[256];
+	/* Why the last restart failed, written before sh_reloads. */
+	char			sh_reload_why[512];
 };
 
 /* What sb_counts() finds: workers by state, and sessions served. */
@@ -341,6 +345,7 @@ int	 cf_line(struct config *, const char *line, char *err, size_t errlen);
 int	 cf_load(struct config *, const struct cmdline *, char *err,
 	    size_t errlen);
 int	 cf_check(struct config *, char *err, size_t errlen);
+int	 cf_room(const struct config *);
 void	 cf_allow_default(struct allow *);
 
 /* log.c */

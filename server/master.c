@@ -63,6 +63,9 @@ static int	master_from_kill(const siginfo_t *);
 static int	master_signals(void);
 static int	master_listen(const struct config *, const struct config *,
 		    const int *, int *, char *, size_t);
+static int	master_room(struct master *, const struct config *, char *,
+		    size_t);
+static void	master_restart_failed(struct master *, int, const char *);
 static void	master_restart(struct master *, int);
 static void	master_try_restart(struct master *);
 static void	master_close_listeners(struct master *);
@@ -427,6 +430,51 @@ master_graceful_stop(struct master *m, int64_t deadline)
 }
 
 /*
+ * A restart's pool must fit the scoreboard, which was sized at start
+ * for ServerLimit (cf_room()); a ServerLimit changed since waits for the
+ * next start.  Return 0, or -1 with err, which fails the restart.
+ */
+static int
+master_room(struct master *m, const struct config *ncf, char *err,
+    size_t errlen)
+{
+	int room = (int)m->m_sb.sb_nslots / SB_GENERATIONS;
+
+	if (ncf->cf_server_limit != 0 && ncf->cf_server_limit != room)
+		log_warnx("ServerLimit %d takes effect at the next "
+		    "start, not on a restart: %d until then",
+		    ncf->cf_server_limit, room);
+	if (ncf->cf_max_workers <= room)
+		return 0;
+	snprintf(err, errlen, "%s %d is more than ServerLimit %d, which "
+	    "holds until the server is stopped and started again",
+	    ncf->cf_fixed ? "-w" : "MaxRequestWorkers", ncf->cf_max_workers,
+	    room);
+	return -1;
+}
+
+/*
+ * A restart that could not load its configuration: say so in the log,
+ * to systemd, and to "-k graceful" (the reason first, then the count
+ * it waits on).
+ */
+static void
+master_restart_failed(struct master *m, int graceful, const char *err)
+{
+	struct sb_header *sh = m->m_sb.sb_hdr;
+	const char *what = graceful ? "graceful restart" : "restart";
+
+	log_msg(LOG_L_ERR, "%s failed, still running the old configuration: "
+	    "%s", what, err);
+	notify_send("READY=1\nSTATUS=%s failed, still running the old "
+	    "configuration: %s", what, err);
+	snprintf(sh->sh_reload_why, sizeof(sh->sh_reload_why), "%s", err);
+	sh->sh_reload_failed = 1;
+	atomic_thread_fence(memory_order_release);
+	sh->sh_reloads++;
+}
+
+/*
  * HUP (graceful == 0) and USR1 (graceful == 1): re-read the whole
  * configuration, keep what listens on an unchanged address, reopen the
  * logs, start a new generation at once and tell the old one to finish.
@@ -443,16 +491,10 @@ master_restart(struct master *m, int graceful)
 	notify_reloading(graceful ? "graceful restart" : "restart");
 	if (cf_load(&ncf, m->m_cl, err, sizeof(err)) == -1 ||
 	    priv_resolve(&ncf, err, sizeof(err)) == -1 ||
+	    master_room(m, &ncf, err, sizeof(err)) == -1 ||
 	    inherit_apply(&ncf, nfd, err, sizeof(err)) == -1 ||
 	    master_listen(&ncf, m->m_cf, m->m_lfd, nfd, err, sizeof(err)) == -1) {
-		log_msg(LOG_L_ERR, "%s failed, still running the old "
-		    "configuration: %s", graceful ? "graceful restart" :
-		    "restart", err);
-		notify_send("READY=1\nSTATUS=%s failed, still running the old "
-		    "configuration: %s", graceful ? "graceful restart" :
-		    "restart", err);
-		m->m_sb.sb_hdr->sh_reload_failed = 1;
-		m->m_sb.sb_hdr->sh_reloads++;
+		master_restart_failed(m, graceful, err);
 		return;
 	}
 	/* The pid file is locked for the master's life; it stays. */
@@ -467,17 +509,6 @@ master_restart(struct master *m, int graceful)
 		log_msg(LOG_L_ERR, "keeping the old logs: %s", err);
 	if (status_open(&ncf, err, sizeof(err)) == -1)
 		log_msg(LOG_L_ERR, "StatusListen: %s", err);
-	if (ncf.cf_max_workers * SB_GENERATIONS >
-	    (int)m->m_sb.sb_nslots) {
-		log_warnx("MaxRequestWorkers %d is more than this "
-		    "server started with room for; using %u",
-		    ncf.cf_max_workers,
-		    m->m_sb.sb_nslots / SB_GENERATIONS);
-		ncf.cf_max_workers = (int)m->m_sb.sb_nslots /
-		    SB_GENERATIONS;
-		if (ncf.cf_start_servers > ncf.cf_max_workers)
-			ncf.cf_start_servers = ncf.cf_max_workers;
-	}
 	*m->m_cf = ncf;
 	sb_wake_on_demand(&m->m_sb, ncf.cf_fixed ? -1 : self_pipe[1]);
 	memcpy(m->m_lfd, nfd, sizeof(nfd[0]) * (size_t)ncf.cf_nlisten);
@@ -812,7 +843,7 @@ master_setup(struct master *m, char *err, size_t errlen)
 	 * new generation's places (see master_try_restart()).  A fixed
 	 * pool gets room to grow by TTIN up to its limit.
 	 */
-	nslots = (unsigned)m->m_cf->cf_worker_limit * SB_GENERATIONS;
+	nslots = (unsigned)cf_room(m->m_cf) * SB_GENERATIONS;
 	if (sb_create(&m->m_sb, nslots, sb_path(m->m_cf->cf_pidfile, path,
 	    sizeof(path)), err, errlen) == -1)
 		return -1;

@@ -130,7 +130,7 @@ time.sleep(60)' "$busy" 3>&- &
 	# Well before the 10 s -k waits for an answer.
 	run -5 --separate-stderr timeout 5 hellod -f "$CONF" -k graceful
 	kill "$holder"
-	[ "$stderr" = "hellod: server (pid $HELLOD_PID) did not restart: it keeps the old configuration; its error log says why" ]
+	[ "$stderr" = "hellod: server (pid $HELLOD_PID) did not restart, it keeps the old configuration: cannot listen on 127.0.0.1:$busy: Address already in use" ]
 	run -0 grep -c "graceful restart failed, still running the old configuration: cannot listen on 127.0.0.1:$busy: Address already in use" "$HELLOD_ERR"
 	run -0 talk "$PORT" <<<$'ok\nexit'
 	assert_output $'welcome!\nhello, ok!'

@@ -142,9 +142,9 @@ scoreboard_is() { status | grep -qx "Scoreboard: $1"; }
 
 @test "a restart with no room for a new generation is postponed; the current one serves on" {
 	HOLDERS=()
-	# MaxRequestWorkers 1: TTIN may not grow the pool past one, so the
-	# scoreboard has four slots (four generations of one worker).
-	WORKERS=1 start_hellod -w 1 -C 'MaxRequestWorkers 1' -C "PidFile $PIDF"
+	# ServerLimit 1: the scoreboard has four slots (four generations of
+	# one worker).
+	WORKERS=1 start_hellod -w 1 -C 'ServerLimit 1' -C "PidFile $PIDF"
 	hold 1
 	run -0 k graceful
 	hold 1

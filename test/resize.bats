@@ -110,3 +110,57 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 	[ "$(children "$HELLOD_PID")" = "$w" ]
 	[ "$(ps -o stat= -p "$w" | cut -c1)" != T ]
 }
+
+# Issue 21, item 6: ServerLimit bounds the pool for the server's life.
+
+# scoreboard_width N: "-k status" shows a scoreboard N places wide.
+scoreboard_width() {
+	[ "$(status | sed -n 's/^Scoreboard: //p' | tr -d '\n' | wc -c)" -eq "$1" ]
+}
+
+@test "ServerLimit: MaxRequestWorkers or -w above it is a configuration error" {
+	run -1 --separate-stderr hellod -t -C 'ServerLimit 10' -C 'MaxRequestWorkers 20'
+	assert_equal "$stderr" $'hellod: MaxRequestWorkers 20 is more than ServerLimit 10\nSyntax error'
+	run -1 --separate-stderr hellod -t -C 'ServerLimit 10' -w 12
+	assert_equal "$stderr" $'hellod: -w 12 is more than ServerLimit 10\nSyntax error'
+	run -0 hellod -t -C 'ServerLimit 10' -C 'MaxRequestWorkers 10'
+}
+
+@test "ServerLimit: a restart may raise MaxRequestWorkers up to it; past it the restart fails and the old pool serves on" {
+	local conf="$BATS_TEST_TMPDIR/h.conf"
+	PORT=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nPidFile %s\nServerLimit 6\nMaxRequestWorkers 4\nStartServers 2\nMinSpareServers 1\nMaxSpareServers 2\n' \
+	    "$PORT" "$PIDF" >"$conf"
+	launch_hellod -f "$conf"
+	scoreboard_width 4
+	sed -i 's/^MaxRequestWorkers .*/MaxRequestWorkers 6/' "$conf"
+	run -0 hellod -f "$conf" -k graceful
+	scoreboard_width 6
+	# A file that asks for more than its own ServerLimit does not load.
+	sed -i 's/^MaxRequestWorkers .*/MaxRequestWorkers 8/' "$conf"
+	run -1 --separate-stderr hellod -f "$conf" -k graceful
+	assert_equal "$stderr" "hellod: MaxRequestWorkers 8 is more than ServerLimit 6"
+	# One that raises ServerLimit too loads, and the server refuses it.
+	sed -i 's/^ServerLimit .*/ServerLimit 8/' "$conf"
+	run -5 --separate-stderr hellod -f "$conf" -k graceful
+	assert_equal "$stderr" "hellod: server (pid $HELLOD_PID) did not restart, it keeps the old configuration: MaxRequestWorkers 8 is more than ServerLimit 6, which holds until the server is stopped and started again"
+	grep -q 'ServerLimit 8 takes effect at the next start, not on a restart: 6 until then' "$HELLOD_ERR"
+	grep -q 'graceful restart failed, still running the old configuration: MaxRequestWorkers 8 is more than ServerLimit 6' "$HELLOD_ERR"
+	scoreboard_width 6
+	run -0 talk "$PORT" --half-close <<<'one'
+	assert_output $'welcome!\nhello, one!'
+}
+
+@test "ServerLimit: by default 256, or the starting pool if larger" {
+	local conf="$BATS_TEST_TMPDIR/h.conf"
+	PORT=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nPidFile %s\nMaxRequestWorkers 4\nStartServers 1\nMinSpareServers 1\nMaxSpareServers 1\n' \
+	    "$PORT" "$PIDF" >"$conf"
+	launch_hellod -f "$conf"
+	sed -i 's/^MaxRequestWorkers .*/MaxRequestWorkers 257/' "$conf"
+	run -5 --separate-stderr hellod -f "$conf" -k graceful
+	assert_equal "$stderr" "hellod: server (pid $HELLOD_PID) did not restart, it keeps the old configuration: MaxRequestWorkers 257 is more than ServerLimit 256, which holds until the server is stopped and started again"
+	sed -i 's/^MaxRequestWorkers .*/MaxRequestWorkers 256/' "$conf"
+	run -0 hellod -f "$conf" -k graceful
+	scoreboard_width 256
+}
