@@ -21,9 +21,11 @@
 
 static int	admit_read(struct worker *, int, struct linereader *, size_t *,
 		    char *, size_t);
+static int	admit_unlogged(const struct config *, int,
+		    const struct sockaddr *);
 static int	admit_proxy(struct worker *, const struct conn *,
 		    struct linereader *, struct sockaddr_storage *,
-		    socklen_t *, char *, size_t);
+		    socklen_t *, int *, char *, size_t);
 static int	admit_limit(struct worker *, int, const struct sockaddr *,
 		    struct session_stats *);
 
@@ -78,13 +80,13 @@ admit_read(struct worker *w, int fd, struct linereader *lr, size_t *have,
 /*
  * Read the PROXY header into lr's buffer.  The bytes that follow it,
  * read in the same gulps, stay there as the client's first.  A header
- * that carries an address puts it in *client.  Return 0, or -1 with a
- * reason in why.
+ * that carries an address puts it in *client; a v2 LOCAL one (the
+ * balancer's own connection: HAProxy's health checks) sets *local.  Return 0, or -1 with a reason in why.
  */
 static int
 admit_proxy(struct worker *w, const struct conn *c, struct linereader *lr,
-    struct sockaddr_storage *client, socklen_t *clientlen, char *why,
-    size_t whylen)
+    struct sockaddr_storage *client, socklen_t *clientlen, int *local,
+    char *why, size_t whylen)
 {
 	const struct allow *al = &w->w_cf->cf_proxy_allow;
 	enum proxy_status st = PROXY_MORE;
@@ -117,11 +119,27 @@ admit_proxy(struct worker *w, const struct conn *c, struct linereader *lr,
 	}
 	memmove(lr->lr_buf, lr->lr_buf + ph.ph_len, have - ph.ph_len);
 	lr->lr_end = have - ph.ph_len;
+	*local = ph.ph_check;
 	if (!ph.ph_local) {
 		memcpy(client, &ph.ph_src, ph.ph_addrlen);
 		*clientlen = ph.ph_addrlen;
 	}
 	return 0;
+}
+
+/*
+ * Whether a session stays out of the access log (it is counted in the
+ * status pages instead): a balancer's health check, which comes with a
+ * v2 LOCAL PROXY header (local), or a client that LogExclude names.
+ */
+static int
+admit_unlogged(const struct config *cf, int local,
+    const struct sockaddr *client)
+{
+	const struct allow *al = &cf->cf_log_exclude;
+
+	return local || (al->al_n > 0 && cidr_match_list(al->al_net,
+	    (size_t)al->al_n, client));
 }
 
 /*
@@ -163,9 +181,10 @@ admit_conn(struct worker *w, const struct conn *c, struct linereader *lr,
 	struct sockaddr_storage client = c->cn_peer;
 	socklen_t clientlen = c->cn_peerlen;
 	char why[128], peer[ADDR_STRMAX];
+	int local = 0;
 
 	if (cf->cf_proxy) {
-		if (admit_proxy(w, c, lr, &client, &clientlen, why,
+		if (admit_proxy(w, c, lr, &client, &clientlen, &local, why,
 		    sizeof(why)) == -1) {
 			st->st_in = lr->lr_bytes;
 			st->st_end = w->w_stop ? END_SHUTDOWN : END_BADPROXY;
@@ -183,6 +202,8 @@ admit_conn(struct worker *w, const struct conn *c, struct linereader *lr,
 			log_msg(LOG_L_INFO, "%s speaks for %s", peer,
 			    st->st_client);
 	}
+	st->st_unlogged = admit_unlogged(cf, local,
+	    (const struct sockaddr *)&client);
 	if (cf->cf_max_per_ip > 0 &&
 	    !admit_limit(w, c->cn_fd, (const struct sockaddr *)&client, st))
 		return 0;

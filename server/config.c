@@ -46,6 +46,7 @@ static const struct directive directives[] = {
 	{ "LineTimeout",		T_INT, OFF(cf_line_timeout), 0, 86400, 0 },
 	{ "Listen",			T_LISTEN, 0, 0, 0, 0 },
 	{ "ListenBacklog",		T_INT, OFF(cf_backlog), 1, 65535, 0 },
+	{ "LogExclude",			T_ALLOWS, OFF(cf_log_exclude), 0, 0, 0 },
 	{ "LogLevel",			T_LOGLEVEL, OFF(cf_loglevel), 0, 0, 0 },
 	{ "MaxConnectionsPerChild",	T_LONG, OFF(cf_max_conn_child), 0, INT_MAX, 0 },
 	{ "MaxConnectionsPerIP",	T_INT, OFF(cf_max_per_ip), 0, 20000, 0 },

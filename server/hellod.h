@@ -130,6 +130,7 @@ struct config {
 	struct hostport	 cf_status;		/* StatusListen */
 	int		 cf_has_status;
 	struct allow	 cf_status_allow;	/* StatusAllow */
+	struct allow	 cf_log_exclude;	/* LogExclude: none by default */
 };
 
 /* The command line's directives, applied after the file's, on every load. */
@@ -166,6 +167,7 @@ struct sb_slot {
 	volatile char		ss_state;
 	volatile int64_t	ss_since;	/* time() the state began */
 	volatile uint64_t	ss_sessions;
+	volatile uint64_t	ss_unlogged;	/* kept out of the access log */
 	volatile uint64_t	ss_messages;
 	volatile uint64_t	ss_bytes_in;
 	volatile uint64_t	ss_bytes_out;
@@ -210,6 +212,7 @@ struct sb_header {
 	volatile uint32_t	sh_seq;
 	/* Counts of workers that have exited, folded in by the master. */
 	volatile uint64_t	sh_sessions;
+	volatile uint64_t	sh_unlogged;
 	volatile uint64_t	sh_messages;
 	volatile uint64_t	sh_bytes_in;
 	volatile uint64_t	sh_bytes_out;
@@ -281,6 +284,7 @@ struct session_stats {
 	uint64_t	 st_in;
 	uint64_t	 st_out;
 	enum sess_end	 st_end;
+	int		 st_unlogged;	/* a health check, or LogExclude */
 };
 
 /*

@@ -254,6 +254,7 @@ v2_parse(const unsigned char *b, size_t len, struct proxy_hdr *ph)
 	if (cmd == V2_CMD_LOCAL || fam == V2_AF_UNSPEC || fam == V2_AF_UNIX ||
 	    (b[13] & 0x0f) == 0) {
 		ph->ph_local = 1;
+		ph->ph_check = cmd == V2_CMD_LOCAL;
 		return PROXY_DONE;
 	}
 	return v2_addrs(b + V2_FIXED, fam, ph);

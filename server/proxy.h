@@ -28,6 +28,11 @@ struct proxy_hdr {
 	 * LOCAL, v2 AF_UNSPEC or AF_UNIX): the peer's own address stands.
 	 */
 	int		 ph_local;
+	/*
+	 * 1 for v2 LOCAL: a connection the balancer made on its own, not
+	 * one it relays; HAProxy's health checks are these.
+	 */
+	int		 ph_check;
 	struct sockaddr_storage ph_src;	/* the client, unless ph_local */
 	struct sockaddr_storage ph_dst;	/* where the client connected to */
 	socklen_t	 ph_addrlen;	/* of ph_src and of ph_dst */

@@ -208,6 +208,7 @@ sb_reap(struct scoreboard *sb, int slot)
 	sh->sh_seq = seq + 1;
 	atomic_thread_fence(memory_order_seq_cst);
 	sh->sh_sessions += ss->ss_sessions;
+	sh->sh_unlogged += ss->ss_unlogged;
 	sh->sh_messages += ss->ss_messages;
 	sh->sh_bytes_in += ss->ss_bytes_in;
 	sh->sh_bytes_out += ss->ss_bytes_out;
@@ -221,7 +222,7 @@ sb_reap(struct scoreboard *sb, int slot)
 		atomic_fetch_sub(&sh->sh_idle, 1);
 	ss->ss_state = SB_OPEN;
 	ss->ss_pid = 0;
-	ss->ss_sessions = ss->ss_messages = 0;
+	ss->ss_sessions = ss->ss_messages = ss->ss_unlogged = 0;
 	ss->ss_bytes_in = ss->ss_bytes_out = ss->ss_duration_ms = 0;
 	ss->ss_client[0] = '\0';
 	ss->ss_beat = ss->ss_idle = 0;
@@ -320,6 +321,7 @@ sb_copy_slot(const struct sb_slot *ss, struct st_snap *sn,
 	memcpy(w->sw_client, ss->ss_client, sizeof(w->sw_client));
 	w->sw_client[sizeof(w->sw_client) - 1] = '\0';
 	sn->sn_sessions += w->sw_sessions;
+	sn->sn_unlogged += ss->ss_unlogged;
 	sn->sn_messages += w->sw_messages;
 	sn->sn_bytes_in += ss->ss_bytes_in;
 	sn->sn_bytes_out += ss->ss_bytes_out;
@@ -344,6 +346,7 @@ sb_copy_header(const struct sb_header *sh, struct st_snap *sn)
 	sn->sn_min_spare = sh->sh_min_spare;
 	sn->sn_max_spare = sh->sh_max_spare;
 	sn->sn_sessions = sh->sh_sessions;
+	sn->sn_unlogged = sh->sh_unlogged;
 	sn->sn_messages = sh->sh_messages;
 	sn->sn_bytes_in = sh->sh_bytes_in;
 	sn->sn_bytes_out = sh->sh_bytes_out;

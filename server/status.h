@@ -91,6 +91,7 @@ struct st_snap {
 	int		 sn_min_spare;		/* or the spare bounds */
 	int		 sn_max_spare;
 	uint64_t	 sn_sessions;		/* started */
+	uint64_t	 sn_unlogged;		/* kept out of the access log */
 	uint64_t	 sn_messages;
 	uint64_t	 sn_bytes_in;
 	uint64_t	 sn_bytes_out;

@@ -199,6 +199,8 @@ st_auto(const struct st_snap *sn, FILE *fp)
 	st_rates(sn, fp);
 	fprintf(fp, "ServerPid: %ld\nTotal Messages: %llu\n",
 	    (long)sn->sn_master, (unsigned long long)sn->sn_messages);
+	fprintf(fp, "Unlogged Accesses: %llu\n",
+	    (unsigned long long)sn->sn_unlogged);
 	/* The pool as TTIN and TTOU left it. */
 	if (sn->sn_fixed)
 		fprintf(fp, "PoolWorkers: %d\n", sn->sn_pool_size);
@@ -348,6 +350,9 @@ st_metrics(const struct st_snap *sn, FILE *fp)
 
 	st_counter(fp, "hellod_sessions_total", "Sessions accepted.",
 	    sn->sn_sessions);
+	st_counter(fp, "hellod_unlogged_sessions_total", "Sessions kept out "
+	    "of the access log: health checks and LogExclude clients.",
+	    sn->sn_unlogged);
 	st_counter(fp, "hellod_messages_total", "Messages answered.",
 	    sn->sn_messages);
 	st_counter(fp, "hellod_bytes_received_total", "Bytes received from "

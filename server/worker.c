@@ -110,7 +110,10 @@ worker_serve(struct worker *w, struct conn *c)
 		    st.st_client, log_end_word(st.st_end));
 	/* A reopen asked for during the session: log to the new file. */
 	wake_reopen();
-	log_access(&st);
+	if (st.st_unlogged)
+		ss->ss_unlogged++;
+	else
+		log_access(&st);
 	sb_session_end(ss, &st, io_now());
 	sb_set_state(ss, SB_WAITING);
 }

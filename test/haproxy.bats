@@ -131,6 +131,17 @@ PY
 	# Both instances served some (leastconn, four at a time).
 	grep -q ' exit$' "$BATS_TEST_TMPDIR/access1.log"
 	grep -q ' exit$' "$BATS_TEST_TMPDIR/access2.log"
+	# The balancer's health checks (every 300 ms, each ending with
+	# "exit") are counted in the status page, not logged.
+	wait_until 5 checks_counted "$H1_PORT"
+	wait_until 5 checks_counted "$H2_PORT"
+	[ "$(cat "$BATS_TEST_TMPDIR"/access[12].log | grep -c ' exit$')" -eq 8 ]
+}
+
+# checks_counted PORT: the hellod on PORT counts sessions kept out of
+# its access log.
+checks_counted() {
+	hellod -k status -l "127.0.0.1:$1" | grep -Eq '^Unlogged Accesses: [1-9]'
 }
 
 @test "haproxy: an instance drained with graceful-stop under load loses no session" {

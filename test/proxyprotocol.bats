@@ -64,15 +64,73 @@ proxied() {
 	assert_output --regexp '^192\.0\.2\.9:40001 '
 }
 
+# V2_LOCAL: a v2 header with the LOCAL command, as a health check sends.
+V2_LOCAL='w:\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00'
+
+# unlogged_are N: "-k status" counts N sessions kept out of the access log.
+unlogged_are() {
+	hellod -k status -C "PidFile $BATS_TEST_TMPDIR/h.pid" |
+	    grep -qx "Unlogged Accesses: $1"
+}
+
 @test "UNKNOWN and LOCAL headers leave the peer's own address" {
-	proxied
+	proxied -C "PidFile $BATS_TEST_TMPDIR/h.pid" -C 'LogLevel debug'
 	run -0 client "$PORT" 'w:PROXY UNKNOWN\r\n' r 'w:exit\n' rest
 	assert_output $'welcome!\nclosed'
-	run -0 client "$PORT" 'w:\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00' r 'w:exit\n' rest
+	run -0 client "$PORT" "$V2_LOCAL" r 'w:exit\n' rest
 	assert_output $'welcome!\nclosed'
-	wait_until 5 eval '[ "$(grep -c " exit$" "$ALOG")" -eq 2 ]'
+	wait_until 5 eval '[ "$(grep -c "connection from 127.0.0.1:[0-9]* closed (exit)" "$HELLOD_ERR")" -eq 2 ]'
+	wait_until 5 unlogged_are 1
 	run -0 bash -c "grep ' exit\$' '$ALOG' | cut -d: -f1"
-	assert_output $'127.0.0.1\n127.0.0.1'
+	assert_output '127.0.0.1'
+}
+
+@test "a v2 LOCAL session (a balancer's health check) is counted in the status pages, not written to the access log" {
+	local sport
+	sport=$(free_port)
+	proxied -C "PidFile $BATS_TEST_TMPDIR/h.pid" -C "StatusListen 127.0.0.1:$sport"
+	run -0 client "$PORT" "$V2_LOCAL" r 'w:exit\n' rest
+	run -0 client "$PORT" "$V2_LOCAL" r 'w:exit\n' rest
+	run -0 client "$PORT" 'w:PROXY TCP4 192.0.2.7 127.0.0.1 40000 9999\r\n' r 'w:exit\n' rest
+	wait_until 5 unlogged_are 2
+	wait_until 5 logged "$ALOG" ' exit'
+	run -0 grep ' exit$' "$ALOG"
+	assert_output --regexp '^192\.0\.2\.7:40000 '
+	run -0 curl -sS -m 5 "http://127.0.0.1:$sport/metrics"
+	assert_line 'hellod_unlogged_sessions_total 2'
+	# start_hellod's probe of the port is a session too.
+	assert_line 'hellod_sessions_total 4'
+	run -0 curl -sS -m 5 "http://127.0.0.1:$sport/server-status?auto"
+	assert_line 'Unlogged Accesses: 2'
+	assert_line 'Total Accesses: 4'
+}
+
+@test "LogExclude keeps the clients it names out of the access log: several ranges a line, repeatable" {
+	proxied -C "PidFile $BATS_TEST_TMPDIR/h.pid" \
+	    -C 'LogExclude 192.0.2.0/24 198.51.100.7' -C 'LogExclude 2001:db8::/32'
+	local from
+	for from in 'TCP4 192.0.2.7 127.0.0.1' 'TCP4 198.51.100.7 127.0.0.1' \
+	    'TCP6 2001:db8::7 ::1' 'TCP4 203.0.113.5 127.0.0.1'; do
+		run -0 client "$PORT" "w:PROXY $from 40000 9999\\r\\n" r 'w:exit\n' rest
+		assert_output $'welcome!\nclosed'
+	done
+	wait_until 5 unlogged_are 3
+	wait_until 5 logged "$ALOG" ' exit'
+	run -0 bash -c "grep ' exit\$' '$ALOG' | cut -d' ' -f1"
+	assert_output '203.0.113.5:40000'
+	run -0 hellod -t -C 'LogExclude 10.0.0.0/8 ::1'
+	run -1 --separate-stderr hellod -t -C 'LogExclude example.org'
+	assert_equal "$stderr" $'hellod: -C \'LogExclude example.org\': LogExclude: bad address range "example.org": expected an IPv4 or IPv6 address, optionally with /bits\nSyntax error'
+}
+
+@test "LogExclude without ProxyProtocol: the peer's own address" {
+	start_hellod -w 1 -C "CustomLog $ALOG" -C "PidFile $BATS_TEST_TMPDIR/h.pid" \
+	    -C 'LogExclude 127.0.0.0/8'
+	# start_hellod's own probe is one session, this the second.
+	run -0 client "$PORT" r 'w:exit\n' rest
+	wait_until 5 unlogged_are 2
+	run -0 cat "$ALOG"
+	assert_output ''
 }
 
 @test "a client that speaks first is closed without a greeting, and the log says why" {
