@@ -115,7 +115,8 @@ logged_more() { [ "$(count_in "$HELLOD_ERR" "$1")" -gt "$2" ]; }
 
 # scoreboard_width N: "-k status" shows a scoreboard N places wide.
 scoreboard_width() {
-	[ "$(status | sed -n 's/^Scoreboard: //p' | tr -d '\n' | wc -c)" -eq "$1" ]
+	[ "$(hellod -k status -C "PidFile $PIDF" | sed -n 's/^Scoreboard: //p' |
+	    tr -d '\n' | wc -c)" -eq "$1" ]
 }
 
 @test "ServerLimit: MaxRequestWorkers or -w above it is a configuration error" {
