@@ -34,9 +34,9 @@ LDFLAGS	=
 THREADS	= -pthread
 
 COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
-	  common/cidr.o common/opt.o common/num.o
+	  common/cidr.o common/opt.o common/num.o common/esc.o
 COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
-	  common/cidr.h common/opt.h common/num.h
+	  common/cidr.h common/opt.h common/num.h common/esc.h
 SERVER_OBJ = server/main.o $(SERVER_LIB)
 SERVER_LIB = server/config.o server/master.o server/pool.o \
 	  server/worker.o server/beat.o server/wake.o server/accept.o server/session.o \
@@ -128,7 +128,8 @@ FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\" \
 fuzz:
 	mkdir -p test/fuzz-corpus/http test/fuzz-corpus/config \
 	    test/fuzz-corpus/proxy test/fuzz-corpus/httpreq
-	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c
+	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c \
+	    common/esc.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
 	    server/config.c common/addr.c common/num.c common/cidr.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "esc.h"
 #include "io.h"
 #include "linereader.h"
 #include "net.h"
@@ -39,6 +40,7 @@ struct hello {
 	int			 h_fd;
 	int			 h_raw;
 	int			 h_prompt;
+	int			 h_show;	/* esc_bytes() flags, or -1: as is */
 	int64_t			 h_wait_ms;
 	const char		*h_host;
 	const char		*h_port;
@@ -50,6 +52,7 @@ static void	usage(void) __attribute__((__noreturn__));
 static void	usage_error(const char *) __attribute__((__noreturn__));
 static void	die(int, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
+static void	show(const struct hello *, const char *, size_t);
 static void	receive(struct hello *, int);
 static void	send_line(struct hello *, const char *, size_t);
 static void	finish(struct hello *);
@@ -112,6 +115,31 @@ parse_seconds(const char *s)
 }
 
 /*
+ * Print what the server sent.  On a terminal, its control characters
+ * (but tab and newline) and bytes that are not text in the user's
+ * character set come out as \xHH: a server must not clear the screen,
+ * set the title or write the clipboard (OSC 52) of whoever runs hello.
+ * In a pipe, and with -r, every byte is written as it came.
+ */
+static void
+show(const struct hello *h, const char *p, size_t len)
+{
+	char buf[1024];
+	size_t n;
+
+	if (h->h_show == -1) {
+		fwrite(p, 1, len, stdout);
+		return;
+	}
+	while (len > 0) {
+		n = esc_bytes(buf, sizeof(buf), p, len, h->h_show);
+		fputs(buf, stdout);
+		p += n;
+		len -= n;
+	}
+}
+
+/*
  * Read one answer (a line, or in raw framing whatever one read brings)
  * and print it on a line of its own.  A close is an error unless
  * closing_ok says the session is ending.
@@ -130,7 +158,7 @@ receive(struct hello *h, int closing_ok)
 	switch (st) {
 	case LR_LINE:
 	case LR_PARTIAL:
-		fwrite(p, 1, len, stdout);
+		show(h, p, len);
 		fputc('\n', stdout);
 		fflush(stdout);
 		/*
@@ -189,7 +217,7 @@ finish(struct hello *h)
 	for (;;) {
 		st = lr_chunk(&h->h_net, io_deadline(h->h_wait_ms), &p, &len);
 		if (st == LR_LINE) {
-			fwrite(p, 1, len, stdout);
+			show(h, p, len);
 			continue;
 		}
 		if (st == LR_TIMEOUT)
@@ -256,6 +284,8 @@ main(int argc, char *argv[])
 	if (addr_port(h.h_port, err, sizeof(err)) == -1)
 		die(EX_USAGE, "%s", err);
 	h.h_prompt = !quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	h.h_show = !h.h_raw && isatty(STDOUT_FILENO) ? ESC_TEXT | esc_locale() :
+	    -1;
 
 	h.h_fd = net_connect(h.h_host, h.h_port, family,
 	    io_deadline(h.h_wait_ms), err, sizeof(err));

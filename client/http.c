@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esc.h"
 #include "httpget.h"
 
 enum {
@@ -37,6 +38,7 @@ static int	http_getline(struct http_parser *, const char *, size_t,
 static void	http_fail(struct http_parser *, struct http_event *, int,
 		    const char *);
 static int	http_status(struct http_parser *, const char *, size_t);
+static void	http_bad(struct http_parser *, const char *, const char *, size_t);
 static int	http_header(struct http_parser *, const char *, size_t,
 		    struct http_event *);
 static int	http_length(struct http_parser *, const char *, size_t);
@@ -127,6 +129,21 @@ http_getline(struct http_parser *p, const char *buf, size_t len,
 }
 
 /*
+ * Say in hp_err what is wrong, quoting the first 40 bytes of the
+ * server's text escaped as Apache logs a request (\xHH, \", \\): a
+ * server must not reach the user's terminal through a message.
+ */
+static void
+http_bad(struct http_parser *p, const char *what, const char *s, size_t len)
+{
+	char q[4 * HTTP_QUOTE + 1];
+
+	(void)esc_bytes(q, sizeof(q), s, len > HTTP_QUOTE ? HTTP_QUOTE : len,
+	    ESC_QUOTED);
+	snprintf(p->hp_err, sizeof(p->hp_err), "%s \"%s\"", what, q);
+}
+
+/*
  * Parse "HTTP/1.x NNN reason".  Return 0, or -1 when the line is not an
  * HTTP/1.x status line with a three-digit code between 100 and 599.
  */
@@ -190,8 +207,7 @@ http_length(struct http_parser *p, const char *s, size_t len)
 		i++;
 	}
 bad:
-	snprintf(p->hp_err, sizeof(p->hp_err), "bad Content-Length \"%.*s\"",
-	    (int)(len > 40 ? 40 : len), s);
+	http_bad(p, "bad Content-Length", s, len);
 	return -1;
 }
 
@@ -249,8 +265,7 @@ http_header(struct http_parser *p, const char *s, size_t len,
 	for (n = 0; n < len && is_tchar((unsigned char)s[n]); n++)
 		;
 	if (n == 0 || n == len || s[n] != ':') {
-		snprintf(p->hp_err, sizeof(p->hp_err), "bad header line \"%.*s\"",
-		    (int)(len > 40 ? 40 : len), s);
+		http_bad(p, "bad header line", s, len);
 		return -1;
 	}
 	for (i = n + 1; i < len; i++)
@@ -372,8 +387,7 @@ http_chunk_size(struct http_parser *p, const char *s, size_t len)
 	p->hp_left = v;
 	return 0;
 bad:
-	snprintf(p->hp_err, sizeof(p->hp_err), "bad chunk size \"%.*s\"",
-	    (int)(len > 40 ? 40 : len), s);
+	http_bad(p, "bad chunk size", s, len);
 	return -1;
 }
 
@@ -387,9 +401,7 @@ http_line(struct http_parser *p, const char *s, size_t len,
 	switch (p->hp_state) {
 	case HS_STATUS:
 		if (http_status(p, s, len) == -1) {
-			snprintf(p->hp_err, sizeof(p->hp_err),
-			    "bad status line \"%.*s\"", (int)(len > 40 ? 40 : len),
-			    s);
+			http_bad(p, "bad status line", s, len);
 			http_fail(p, ev, HTTP_ERR_PROTO, NULL);
 			return;
 		}

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "io.h"
 #include "net.h"
 #include "num.h"
@@ -51,6 +52,8 @@ struct fetch {
 	char		 f_name[URL_MAX + 300];	/* the URL, for messages */
 	int		 f_fd;
 	FILE		*f_hdr;		/* where header blocks go, or NULL */
+	int		 f_hdrtty;	/* ... a terminal: shown escaped */
+	int		 f_esc;		/* esc_locale(): text the user can read */
 	int		 f_hdrerr;	/* errno of the first failed write */
 	int		 f_offhost;	/* f_url is not on the first host */
 	struct url	 f_first;	/* the URL on the command line */
@@ -59,7 +62,9 @@ struct fetch {
 	char		 f_location[HTTP_LINEMAX + 1];
 	int		 f_hasloc;
 	char		 f_ctype[128];	/* Content-Type, cut, or "" */
-	int		 f_sniff;	/* refuse a NUL on the way to a tty */
+	int		 f_sniff;	/* refuse a NUL or a control on the way
+					   to a tty */
+	int		 f_c2;		/* the last body byte was 0xc2 */
 	struct output	 f_out;
 	int		 f_outopen;
 	struct progress	 f_pr;
@@ -89,6 +94,7 @@ static int	head_end(struct fetch *);
 static int	body_start(struct fetch *);
 static int	text_type(const char *);
 static int	binary_guard(struct fetch *);
+static int	body_sniff(struct fetch *, const char *, size_t);
 static int	finish(struct fetch *);
 static int	error_event(struct fetch *);
 static int	follow(struct fetch *, long *);
@@ -154,14 +160,22 @@ usage_error(const char *why)
 
 /*
  * Print "httpget: what: why" on standard error, on a line of its own:
- * erase the progress bar first.
+ * erase the progress bar first.  Both may quote what a server sent (a
+ * status line, a Location, a redirect's URL): its control characters
+ * and bytes that are not text in the user's locale come out as \xHH,
+ * as curl shows them, so that a server cannot drive the terminal.
  */
 static void
 fail(const char *what, const char *why)
 {
+	static char w[4 * sizeof(fetch.f_name) + 1];
+	static char y[4 * sizeof(fetch.f_err) + 1];
+
 	prog_end(&fetch.f_pr);
 	fflush(stdout);
-	fprintf(stderr, "httpget: %s: %s\n", what, why);
+	(void)esc_bytes(w, sizeof(w), what, strlen(what), fetch.f_esc);
+	(void)esc_bytes(y, sizeof(y), why, strlen(why), fetch.f_esc);
+	fprintf(stderr, "httpget: %s: %s\n", w, y);
 }
 
 /*
@@ -432,9 +446,9 @@ text_type(const char *t)
 
 /*
  * With -o - on a terminal, as curl does, refuse a body that is not text
- * unless --binary asks for it: a declared non-text type now, or (with
- * no Content-Type) a NUL byte when it comes.  Return 0, or -1 once
- * reported.
+ * unless --binary asks for it: a declared non-text type now, or a NUL
+ * byte or a control sequence when it comes (body_sniff()).  Return 0,
+ * or -1 once reported.
  */
 static int
 binary_guard(struct fetch *f)
@@ -442,16 +456,46 @@ binary_guard(struct fetch *f)
 	if (f->f_opt->op_binary || !f->f_out.o_stdout ||
 	    !isatty(STDOUT_FILENO))
 		return 0;
-	if (f->f_ctype[0] == '\0') {
-		f->f_sniff = 1;
-		return 0;
-	}
-	if (text_type(f->f_ctype))
+	f->f_sniff = 1;
+	f->f_c2 = 0;
+	if (f->f_ctype[0] == '\0' || text_type(f->f_ctype))
 		return 0;
 	snprintf(f->f_err, sizeof(f->f_err), "not writing a binary body (%s) "
 	    "to a terminal (--binary writes it anyway)", f->f_ctype);
 	fail(f->f_name, f->f_err);
 	return -1;
+}
+
+/*
+ * A body on its way to a terminal: refuse a NUL byte (binary), and a
+ * control character other than tab, newline, carriage return and form
+ * feed, or a C1 control in UTF-8: text that holds them is a sequence
+ * that drives the terminal (clears it, sets its title, writes the
+ * clipboard), which --binary alone lets through.  Return 0, or -1 once
+ * reported.
+ */
+static int
+body_sniff(struct fetch *f, const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\0') {
+			fail(f->f_name, "not writing a binary body to a "
+			    "terminal (--binary writes it anyway)");
+			return -1;
+		}
+		if ((p[i] < 0x20 && strchr("\t\n\r\f", p[i]) == NULL) ||
+		    p[i] == 0x7f || (f->f_c2 && p[i] >= 0x80 && p[i] <= 0x9f)) {
+			fail(f->f_name, "not writing a body with control "
+			    "characters to a terminal (--binary writes it "
+			    "anyway)");
+			return -1;
+		}
+		f->f_c2 = p[i] == 0xc2;
+	}
+	return 0;
 }
 
 /*
@@ -481,8 +525,12 @@ body_start(struct fetch *f)
 	f->f_outopen = 1;
 	if (binary_guard(f) == -1)
 		return EX_FILEIO;
-	if (!op->op_quiet && !f->f_out.o_stdout)
-		fprintf(stderr, "Saving to '%s'\n", path);
+	if (!op->op_quiet && !f->f_out.o_stdout) {
+		/* With --trust-server-names, a server chose the name. */
+		(void)esc_bytes(name, sizeof(name), path, strlen(path),
+		    f->f_esc);
+		fprintf(stderr, "Saving to '%s'\n", name);
+	}
 	f->f_out.o_intr = &got_signal;
 	catch_signals();
 	prog_start(&f->f_pr, !op->op_quiet && isatty(STDERR_FILENO),
@@ -490,14 +538,28 @@ body_start(struct fetch *f)
 	return FETCH_MORE;
 }
 
-/* Print one header line; remember why the first failed write failed. */
+/*
+ * Print one header line; remember why the first failed write failed.
+ * On a terminal, what the parser lets through but a terminal obeys
+ * (DEL, C1 controls, bytes that are not text) is shown as \xHH, as
+ * hello does; elsewhere the line goes as it came.
+ */
 static void
 hdr_write(struct fetch *f, const char *line, size_t len)
 {
+	char buf[1024];
+	size_t n;
+	int ok = 1;
+
 	if (f->f_hdr == NULL)
 		return;
-	if ((fwrite(line, 1, len, f->f_hdr) != len ||
-	    fputc('\n', f->f_hdr) == EOF) && f->f_hdrerr == 0)
+	if (!f->f_hdrtty)
+		ok = fwrite(line, 1, len, f->f_hdr) == len;
+	for (n = 0; f->f_hdrtty && ok && len > 0; line += n, len -= n) {
+		n = esc_bytes(buf, sizeof(buf), line, len, ESC_TEXT | f->f_esc);
+		ok = fputs(buf, f->f_hdr) != EOF;
+	}
+	if ((!ok || fputc('\n', f->f_hdr) == EOF) && f->f_hdrerr == 0)
 		f->f_hdrerr = errno;
 }
 
@@ -607,11 +669,8 @@ handle_event(struct fetch *f, const struct http_event *ev)
 	case HTTP_EV_HEAD_END:
 		return head_end(f);
 	case HTTP_EV_BODY:
-		if (f->f_sniff && memchr(ev->he_data, '\0', ev->he_len) != NULL) {
-			fail(f->f_name, "not writing a binary body to a "
-			    "terminal (--binary writes it anyway)");
+		if (f->f_sniff && body_sniff(f, ev->he_data, ev->he_len) == -1)
 			return EX_FILEIO;
-		}
 		if (out_write(&f->f_out, ev->he_data, ev->he_len, f->f_err,
 		    sizeof(f->f_err)) == -1) {
 			if (got_signal)
@@ -753,8 +812,10 @@ follow(struct fetch *f, long *redirs)
 	(*redirs)++;
 	if (url_resolve(&f->f_url, f->f_location, next, sizeof(next)) == -1 ||
 	    (rc = url_parse(next, &u, f->f_err, sizeof(f->f_err))) == -1) {
-		snprintf(f->f_err, sizeof(f->f_err), "bad Location \"%.200s\"",
-		    f->f_location);
+		(void)esc_bytes(next, 4 * HTTP_QUOTE + 1, f->f_location,
+		    strnlen(f->f_location, HTTP_QUOTE), ESC_QUOTED);
+		snprintf(f->f_err, sizeof(f->f_err), "bad Location \"%.*s\"",
+		    4 * HTTP_QUOTE, next);
 		fail(f->f_name, f->f_err);
 		return EX_PROTOCOL;
 	}
@@ -797,6 +858,7 @@ main(int argc, char *argv[])
 
 	std_fds();
 	(void)signal(SIGPIPE, SIG_IGN);
+	f->f_esc = esc_locale();
 	url = parse_options(argc, argv, &op);
 	f->f_opt = &op;
 	f->f_fd = -1;
@@ -809,6 +871,7 @@ main(int argc, char *argv[])
 	if (!op.op_quiet)
 		f->f_hdr = op.op_output != NULL &&
 		    strcmp(op.op_output, "-") == 0 ? stderr : stdout;
+	f->f_hdrtty = f->f_hdr != NULL && isatty(fileno(f->f_hdr));
 	while ((rc = fetch_once(f)) == FETCH_REDIRECT)
 		if ((rc = follow(f, &redirs)) != FETCH_MORE)
 			break;

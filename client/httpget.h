@@ -22,6 +22,7 @@
 
 #define HTTP_LINEMAX	8192	/* longest header line, CRLF excluded */
 #define HTTP_HEADMAX	65536	/* longest header (or trailer) block */
+#define HTTP_QUOTE	40	/* bytes of a bad line quoted in hp_err */
 
 enum http_evtype {
 	HTTP_EV_NONE,		/* all input used; feed more */
@@ -71,7 +72,7 @@ struct http_parser {
 	size_t		 hp_blockbytes;	/* bytes of this header block */
 	size_t		 hp_linelen;
 	int		 hp_responses;	/* header blocks seen, 1xx included */
-	char		 hp_err[160];
+	char		 hp_err[4 * HTTP_QUOTE + 64];
 	char		 hp_line[HTTP_LINEMAX + 2];
 };
 

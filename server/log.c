@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "hellod.h"
 #include "io.h"
 
@@ -340,26 +341,33 @@ log_at_exit(void)
 static void
 log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX];
-	size_t n = 0;
+	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
+	size_t n, m;
 	int saved = errno, r;
 
 	if (level > log_level) {
 		errno = saved;
 		return;
 	}
-	n = log_prefix(line, sizeof(line), level);
-	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	n = r < 0 ? n : n + (size_t)r;
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	r = vsnprintf(msg, sizeof(msg), fmt, ap);
+	m = r < 0 ? 0 : (size_t)r;
+	if (m > sizeof(msg) - 1)
+		m = sizeof(msg) - 1;
 	if (errnum != 0)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, ": %s",
+		m += (size_t)snprintf(msg + m, sizeof(msg) - m, ": %s",
 		    strerror(errnum));
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	if (m > sizeof(msg) - 1)
+		m = sizeof(msg) - 1;
+	/*
+	 * Whatever a peer sent and a caller passed on, a log line is one
+	 * line of printable ASCII: a newline or an escape sequence in it
+	 * comes out as \xHH, as Apache logs client data, so that nobody
+	 * can forge a line or drive the terminal of whoever reads it.
+	 */
+	n = log_prefix(line, sizeof(line), level);
+	(void)esc_bytes(line + n, sizeof(line) - n - 1, msg, m, 0);
+	n += strlen(line + n);
 	if (log_syslog && log_started) {
-		line[n] = '\0';
 		syslog(syslog_prio[level], "%s", line);
 	} else if (!log_started) {
 		line[n++] = '\n';

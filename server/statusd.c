@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "hellod.h"
 #include "io.h"
 #include "net.h"
@@ -43,6 +44,7 @@
 #define STATUS_BACKOFF_MAX_MS 32000
 #define STATUS_PAUSE_MS	1000	/* no accept after EMFILE and the like */
 #define STATUS_REFUSED_LOG_MS 1000	/* one line about refused clients */
+#define STATUS_LOG_LINE	200	/* bytes of a request line logged */
 
 enum sc_state { SC_FREE, SC_READING, SC_WRITING, SC_LINGER };
 enum sd_page { PAGE_NONE, PAGE_METRICS, PAGE_AUTO, PAGE_FULL };
@@ -121,7 +123,7 @@ static int	sd_respond(struct st_client *, int, const char *,
 		    const char *, size_t, const char *, int);
 static const char *sd_reason(int);
 static int	sd_has(const char *, size_t, const char *);
-static int	sd_line_len(const struct st_client *);
+static void	sd_log_request(const struct st_client *, int);
 
 /*
  * Master: open, keep or close the StatusListen socket for cf.  An
@@ -659,16 +661,22 @@ sd_has(const char *s, size_t n, const char *word)
 	return 0;
 }
 
-/* The length of the client's first line, for the log. */
-static int
-sd_line_len(const struct st_client *c)
+/*
+ * Log the client's request line (its first 200 bytes) and the answer,
+ * as Apache's access log does: the line in quotes, escaped (\xHH, \"
+ * and \\), so that what a client sends cannot forge a log line.
+ */
+static void
+sd_log_request(const struct st_client *c, int code)
 {
+	char line[4 * STATUS_LOG_LINE + 1];
 	size_t n;
 
-	for (n = 0; n < c->sc_inlen && n < 200; n++)
+	for (n = 0; n < c->sc_inlen && n < STATUS_LOG_LINE; n++)
 		if (c->sc_in[n] == '\r' || c->sc_in[n] == '\n')
 			break;
-	return (int)n;
+	(void)esc_bytes(line, sizeof(line), c->sc_in, n, ESC_QUOTED);
+	log_msg(LOG_L_INFO, "%s \"%s\" %d", c->sc_peer, line, code);
 }
 
 static const char *
@@ -756,8 +764,7 @@ sd_answer(struct statusd *sd, struct st_client *c, int verdict,
 		return;
 	}
 	if (log_enabled(LOG_L_INFO))
-		log_msg(LOG_L_INFO, "%s \"%.*s\" %d", c->sc_peer,
-		    sd_line_len(c), c->sc_in, code);
+		sd_log_request(c, code);
 	if (sd_respond(c, code, type, text, len, code == 405 ? allow : NULL,
 	    verdict == RQ_OK && rq->rq_method == RQ_HEAD) == 0)
 		sd_write(c);

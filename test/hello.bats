@@ -11,6 +11,7 @@ setup() {
 }
 
 teardown() {
+	[ -z "${FAKE_PID:-}" ] || kill "$FAKE_PID" 2>/dev/null || true
 	stop_hellod
 }
 
@@ -207,4 +208,57 @@ Try 'hello -h' for more information."
 @test "-w bounds the name lookup too (exit 3)" {
 	run --separate-stderr -3 silent_dns timeout 8 hello -w 1 nosuch.example.com 9999
 	assert_equal "$stderr" 'hello: cannot resolve "nosuch.example.com": timed out'
+}
+
+# hostile_hello: a hello server, in the background, whose greeting sets
+# the terminal's title, whose answers clear the screen and carry C1
+# controls, and which writes the clipboard (OSC 52) after "exit".  Sets
+# FAKE_PORT and FAKE_PID.
+hostile_hello() {
+	local pf="$BATS_TEST_TMPDIR/fake.port"
+	python3 - "$pf" 3>&- <<'PY' &
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+tmp = sys.argv[1] + ".tmp"
+open(tmp, "w").write(str(s.getsockname()[1]))
+os.rename(tmp, sys.argv[1])
+while True:
+    c, _ = s.accept()
+    c.sendall(b"welcome!\x1b]0;pwned\x07\n")
+    # One read is one message: hello waits for each answer.
+    while True:
+        line = c.recv(1024).rstrip(b"\n")
+        if line in (b"", b"exit"):
+            c.sendall(b"bye\x1b]52;c;cHduZWQ=\x07\n")
+            break
+        c.sendall(b"hello, \x1b[2J" + line + b"\x9b\xc2\x9b\xc3\xa9\t\r!\n")
+    c.close()
+PY
+	FAKE_PID=$!
+	wait_until 5 test -s "$pf"
+	FAKE_PORT=$(cat "$pf")
+}
+
+@test "on a terminal, the server's control characters are shown escaped; in a pipe and with -r, byte for byte" {
+	hostile_hello
+	# A terminal, in an ASCII locale: everything but text is \xHH.
+	run -0 env LC_ALL=C python3 "$TOP/test/pty_stderr.py" --stdout 0 \
+	    hello 127.0.0.1 "$FAKE_PORT" <<<'ann'
+	assert_output "b'welcome!\\\\x1b]0;pwned\\\\x07\\r\\nhello, \\\\x1b[2Jann\\\\x9b\\\\xc2\\\\x9b\\\\xc3\\\\xa9\\t\\\\x0d!\\r\\nbye\\\\x1b]52;c;cHduZWQ=\\\\x07\\r\\n'"
+	# In a UTF-8 locale, UTF-8 text stays, its C1 controls do not.
+	if locale -a 2>/dev/null | grep -qix 'c.utf-\?8'; then
+		run -0 env LC_ALL=C.UTF-8 python3 "$TOP/test/pty_stderr.py" \
+		    --stdout 0 hello 127.0.0.1 "$FAKE_PORT" <<<'ann'
+		assert_line --partial "hello, \\\\x1b[2Jann\\\\x9b\\\\xc2\\\\x9b\\xc3\\xa9\\t\\\\x0d!"
+	fi
+	# A pipe gets the bytes as they came.
+	hello 127.0.0.1 "$FAKE_PORT" <<<'ann' >"$BATS_TEST_TMPDIR/out"
+	printf 'welcome!\e]0;pwned\a\nhello, \e[2Jann\x9b\xc2\x9b\xc3\xa9\t\r!\nbye\e]52;c;cHduZWQ=\a\n' >"$BATS_TEST_TMPDIR/want"
+	cmp "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/want"
+	# -r asks for the bytes as they came, on a terminal too.
+	run -0 env LC_ALL=C python3 "$TOP/test/pty_stderr.py" --stdout 0 \
+	    hello -r 127.0.0.1 "$FAKE_PORT" <<<'ann'
+	assert_output --partial "hello, \\x1b[2Jann\\x9b\\xc2\\x9b\\xc3\\xa9\\t\\r!"
 }

@@ -387,3 +387,35 @@ on_tty() {
 	run -0 bash -c "httpget -q -o - '$(url /untyped)' | od -An -c | tr -s ' '"
 	assert_output ' a \0 b \n'
 }
+
+@test "a server's control characters reach no message raw: status line, reason, Location (\\xHH, as curl)" {
+	start_rawhttp hostile
+	run -7 --separate-stderr env LC_ALL=C httpget -q -o out "$(url /status)"
+	assert_equal "$stderr" "httpget: $(url /status): bad status line \"HTTP/1.1 200 OK \\x1b[31mRED\\x07\""
+	run -8 --separate-stderr env LC_ALL=C httpget -q -o out "$(url /reason)"
+	assert_equal "$stderr" "httpget: $(url /reason): 404 Gone\\x9b2J\\x7f\\xc2\\x9b"
+	# UTF-8 text is text in a UTF-8 locale, but not its C1 controls.
+	run -8 --separate-stderr env LC_ALL=C.UTF-8 httpget -q -o out "$(url /reason)"
+	assert_equal "$stderr" "httpget: $(url /reason): 404 Gone\\x9b2J\\x7f\\xc2\\x9b"
+	run -7 --separate-stderr env LC_ALL=C httpget -q -o out "$(url /location)"
+	assert_equal "$stderr" "httpget: $(url /location): bad Location \"http://[\\x9b\\\"\\\\\""
+	# Headers in a pipe are the server's bytes; on a terminal, escaped.
+	run -0 bash -c "httpget -o out '$(url /header)' 2>/dev/null | grep -a '^X-Evil' | od -An -tx1 | tr -s ' '"
+	assert_output ' 58 2d 45 76 69 6c 3a 20 61 9b 62 c3 a9 0a'
+	run -0 on_tty env LC_ALL=C httpget -o out "$(url /header)"
+	assert_line --index 1 $'X-Evil: a\\x9bb\\xc3\\xa9\r'
+	run -0 on_tty env LC_ALL=C.UTF-8 httpget -o out2 "$(url /header)"
+	assert_line --index 1 $'X-Evil: a\\x9bb\xc3\xa9\r'
+}
+
+@test "a text body with control sequences is not written to a terminal without --binary (exit 3)" {
+	start_rawhttp hostile
+	run -3 on_tty httpget -q -o - "$(url /body)"
+	assert_output "httpget: $(url /body): not writing a body with control characters to a terminal (--binary writes it anyway)"$'\r'
+	run -0 on_tty httpget -q --binary -o - "$(url /body)"
+	assert_output --partial 'cHduZWQ='
+	# Not a terminal: the bytes as they came.
+	httpget -q -o - "$(url /body)" >body
+	printf 'clip\e]52;c;cHduZWQ=\a ok\n' >want
+	cmp body want
+}

@@ -267,6 +267,21 @@ Scoreboard'
 	assert_line --index 0 '# HELP hellod_sessions_total Sessions accepted.'
 }
 
+@test "a status request line is logged escaped: nothing a client sends reaches the log raw" {
+	start_status -w 1 -C 'LogLevel info'
+	# A line that would clear the terminal's line and forge a log line.
+	run -0 raw < <(printf 'GET /\e[2K\e[1G[2026-12-03 09:00:00] [notice] master: stopped HTTP/1.1\r\nHost: x\r\n\r\n')
+	assert_line --index 0 'HTTP/1.1 400 Bad Request'
+	run -0 raw < <(printf 'GET /a"b\\c?\x9b\x07 HTTP/1.1\r\nHost: x\r\n\r\n')
+	assert_line --index 0 'HTTP/1.1 400 Bad Request'
+	wait_until 5 grep -q 'c?' "$HELLOD_ERR"
+	run -0 grep -E '^\[[^]]*\] \[info\] \[pid [0-9]+\] status: 127\.0\.0\.1:[0-9]+ "GET /' "$HELLOD_ERR"
+	assert_line --index 0 --regexp ' "GET /\\x1b\[2K\\x1b\[1G\[2026-12-03 09:00:00\] \[notice\] master: stopped HTTP/1\.1" 400$'
+	assert_line --index 1 --regexp ' "GET /a\\"b\\\\c\?\\x9b\\x07 HTTP/1\.1" 400$'
+	# No escape, bell or C1 byte in the whole log.
+	run -1 grep -c $'[\e\a]\|\x9b' "$HELLOD_ERR"
+}
+
 @test "408 for a request that does not complete within 5 seconds" {
 	start_status -w 1
 	run -0 raw < <(printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n')
