@@ -436,6 +436,7 @@ int	 upgrade_reaped(pid_t, int status);
 int	 upgrade_check(struct config *, struct scoreboard *, int stopping);
 int	 upgrade_take(const struct config *, char *err, size_t errlen);
 int	 upgrade_pidfd(void);
+void	 upgrade_old_gone(void);
 
 /* pool.c */
 struct pool;

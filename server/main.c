@@ -390,8 +390,11 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 		log_warnx("%s ignored: not running as root", ignored);
 	if (daemonize) {
 		if (chdir("/") == -1 ||
-		    (devnull = open("/dev/null", O_RDWR)) == -1)
-			die(EXIT_STARTUP, "detach: %s", strerror(errno));
+		    (devnull = open("/dev/null", O_RDWR)) == -1) {
+			rc = errno;
+			pid_remove(pidfd, cf->cf_pidfile);
+			die(EXIT_STARTUP, "detach: %s", strerror(rc));
+		}
 		dup2(devnull, STDIN_FILENO);
 		dup2(devnull, STDOUT_FILENO);
 		dup2(devnull, STDERR_FILENO);

@@ -621,6 +621,7 @@ master_upgrade(struct master *m)
 	char err[MAX_PATH + 128];
 	int fd, fds[MAX_LISTEN + 1], n;
 
+	upgrade_old_gone();
 	if (sig_usr2) {
 		sig_usr2 = 0;
 		/* The new master takes StatusListen's socket too. */
@@ -901,6 +902,8 @@ master_main(struct config *cf, const struct cmdline *cl, int *lfd,
 	m.m_detached = detached;
 	if (master_setup(&m, err, sizeof(err)) == -1) {
 		log_msg(LOG_L_EMERG, "%s", err);
+		/* A start that fails leaves nothing it made behind. */
+		sb_destroy(&m.m_sb, sb_path(cf->cf_pidfile, err, sizeof(err)));
 		return EXIT_STARTUP;
 	}
 	if (pidfd != -1)

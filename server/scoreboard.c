@@ -68,6 +68,7 @@ sb_create(struct scoreboard *sb, unsigned nslots, const char *path,
 			snprintf(err, errlen, "scoreboard %s: %s", path,
 			    strerror(errno));
 			close(fd);
+			(void)unlink(path);
 			return -1;
 		}
 	} else if ((fd = open("/dev/zero", O_RDWR | O_CLOEXEC)) == -1) {
@@ -79,6 +80,8 @@ sb_create(struct scoreboard *sb, unsigned nslots, const char *path,
 	close(fd);
 	if (p == MAP_FAILED) {
 		snprintf(err, errlen, "scoreboard: mmap: %s", strerror(errno));
+		if (path != NULL)
+			(void)unlink(path);
 		return -1;
 	}
 	memset(p, 0, size);

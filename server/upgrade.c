@@ -47,6 +47,7 @@ static int64_t	 up_started;	/* ... at io_now() */
 static int64_t	 up_kill_at;	/* ... TERMed: KILL at this time, or 0 */
 static char	 up_pidfile[MAX_PATH];	/* old master: PidFile, to go back */
 static char	 up_keep[MAX_PATH];	/* new master: the old one's PidFile */
+static int	 up_old_gone;		/* ... the old one is gone, seen */
 
 static int	upgrade_resolve(const char *, const char *);
 static int	upgrade_is_new(void);
@@ -526,4 +527,33 @@ int
 upgrade_pidfd(void)
 {
 	return up_pidfd;
+}
+
+/*
+ * In a new master, from its loop: has the old master gone (it is no
+ * longer our parent)?  Once it has, look once at what it leaves.  One
+ * that exits as told removes its PidFile.oldbin and scoreboard itself;
+ * one killed or crashed mid-upgrade leaves them, the file naming a dead
+ * pid.  Say so, and remove them, unless a live master holds the lock.
+ */
+void
+upgrade_old_gone(void)
+{
+	char oldbin[MAX_PATH + 8], sb[MAX_PATH + 40];
+	int file, board;
+
+	if (up_old == 0 || up_old_gone || getppid() == up_old)
+		return;
+	up_old_gone = 1;
+	if (up_keep[0] == '\0' || (size_t)snprintf(oldbin, sizeof(oldbin),
+	    "%s.oldbin", up_keep) >= sizeof(oldbin) ||
+	    pid_running(oldbin, NULL) != 0)
+		return;
+	file = unlink(oldbin) == 0;
+	board = unlink(sb_path(oldbin, sb, sizeof(sb))) == 0;
+	if (file || board)
+		log_msg(LOG_L_WARN, "upgrade: the old master (pid %ld) died "
+		    "before the upgrade was over; removed what it left: %s%s%s",
+		    (long)up_old, file ? oldbin : "", file && board ? ", " : "",
+		    board ? sb : "");
 }

@@ -459,3 +459,26 @@ PY
 	run -0 talk "$PORT" --half-close <<<'again'
 	assert_output $'welcome!\nhello, again!'
 }
+
+@test "a start that fails for want of descriptors leaves no pid file and no scoreboard behind" {
+	local n rc failed=0 dir="$BATS_TEST_TMPDIR/run"
+	mkdir "$dir"
+	PIDF="$dir/h.pid"
+	PORT=$(free_port)
+	# From too few descriptors to start up to enough: every start that
+	# fails, wherever it fails, leaves the directory as it was.
+	for n in 8 9 10 11 12 13 14 15 16 17 18 19 20 22 24; do
+		rc=0
+		timeout 20 prlimit --nofile="$n:$n" hellod -d -w 1 \
+		    -l "127.0.0.1:$PORT" -C "PidFile $PIDF" 2>/dev/null 3>&- || rc=$?
+		[ "$rc" -eq 0 ] && break
+		[ "$rc" -eq 2 ] || fail "nofile $n: exit $rc"
+		failed=$((failed + 1))
+		run -0 ls -A "$dir"
+		assert_output ''
+	done
+	[ "$rc" -eq 0 ] && [ "$failed" -gt 0 ]
+	run -0 hellod -k stop -C "PidFile $PIDF"
+	run -0 ls -A "$dir"
+	assert_output ''
+}

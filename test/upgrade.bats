@@ -397,3 +397,18 @@ standin_pid() {
 	[ ! -e "$PIDF" ] && [ ! -e "$PIDF.oldbin" ]
 	port_closed "$PORT"
 }
+
+@test "an old master killed mid-upgrade: the new master says so and removes PidFile.oldbin and its scoreboard" {
+	WORKERS=1 start_hellod -w 1 -C "PidFile $PIDF"
+	local old=$HELLOD_PID
+	kill -USR2 "$old"
+	wait_until 5 log_has "$HELLOD_ERR" "\\[pid $old\\] master: upgrade: started the new master"
+	kill -KILL "$old"
+	wait "$old" 2>/dev/null || true
+	HELLOD_PID=
+	wait_until 10 eval '[ -n "$(holder "$PIDF")" ]'
+	wait_until 5 log_has "$HELLOD_ERR" "upgrade: the old master \\(pid $old\\) died before the upgrade was over; removed what it left: $PIDF.oldbin, $PIDF.oldbin.scoreboard\$"
+	[ ! -e "$PIDF.oldbin" ] && [ ! -e "$PIDF.oldbin.scoreboard" ]
+	run -0 talk "$PORT" --half-close <<<'on'
+	assert_output $'welcome!\nhello, on!'
+}
