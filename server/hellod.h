@@ -46,6 +46,7 @@
 #define START_TRIES	3	/* -d: failed worker starts before giving up */
 #define START_WAIT_MS	30000	/* -d: longest wait for a ready worker */
 #define DROP_DRAIN_MS	5000	/* restart: serve a dropped queue this long */
+#define MAXED_CLEAR_MS	5000	/* below MaxRequestWorkers this long: said */
 #define UPGRADE_KILL_MS	5000	/* new master TERMed, then KILL after this */
 
 /*

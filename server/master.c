@@ -73,6 +73,7 @@ static int	master_queueing(int, int);
 static int	master_drainable(int);
 static int	master_drain_begin(const int *, int);
 static int	master_drained(const int *, int);
+static void	master_say_reset(const int *, int, const char *);
 static void	master_stop_queueing(struct master *);
 static void	master_drop_begin(struct master *);
 static void	master_drop_end(struct master *);
@@ -331,6 +332,28 @@ master_drain_begin(const int *fd, int n)
 	return queued;
 }
 
+/*
+ * The n listeners fd are about to close with connections still queued,
+ * which the kernel resets: say how many, and why, at notice, since no
+ * client sees more than a reset.  Nothing when none wait.
+ */
+static void
+master_say_reset(const int *fd, int n, const char *why)
+{
+	int i, q, queued = 0;
+
+	for (i = 0; i < n && queued != -1; i++)
+		if (fd[i] != -1)
+			queued = (q = accept_queued(fd[i])) == -1 ? -1 :
+			    queued + q;
+	if (queued == -1 && !master_drained(fd, n))
+		log_msg(LOG_L_NOTICE, "%s: connections still queued are "
+		    "reset", why);
+	else if (queued > 0)
+		log_msg(LOG_L_NOTICE, "%s: %d queued connection%s reset", why,
+		    queued, queued == 1 ? "" : "s");
+}
+
 /* True once none of the n listeners fd has a connection waiting. */
 static int
 master_drained(const int *fd, int n)
@@ -423,6 +446,15 @@ master_drop_end(struct master *m)
 static void
 master_graceful_stop(struct master *m, int64_t deadline)
 {
+	char why[96];
+
+	/* Draining: the queues are ours alone, and the deadline passed. */
+	if (m->m_draining) {
+		snprintf(why, sizeof(why), "graceful stop: "
+		    "GracefulShutdownTimeout (%d s) passed",
+		    m->m_cf->cf_graceful_timeout);
+		master_say_reset(m->m_lfd, m->m_cf->cf_nlisten, why);
+	}
 	log_msg(LOG_L_NOTICE, "graceful stop: finishing sessions");
 	master_close_listeners(m);
 	pool_stop(m->m_pool, 1, deadline);
@@ -568,6 +600,7 @@ master_try_restart(struct master *m)
 {
 	int room, need = m->m_cf->cf_start_servers > 0 ?
 	    m->m_cf->cf_start_servers : 1;
+	char why[96];
 
 	if (!m->m_drop_looked) {
 		master_drop_begin(m);
@@ -587,6 +620,11 @@ master_try_restart(struct master *m)
 			    room, need);
 		m->m_postponed = 1;
 		return;
+	}
+	if (m->m_ndrop > 0) {
+		snprintf(why, sizeof(why), "restart: the listeners it closes "
+		    "were not drained within %d s", DROP_DRAIN_MS / 1000);
+		master_say_reset(m->m_drop, m->m_ndrop, why);
 	}
 	master_restart(m, m->m_restart == 2);
 	master_drop_end(m);

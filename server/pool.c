@@ -49,6 +49,7 @@ struct pool {
 	int64_t		 pl_next_spawn;	/* no fork before this time */
 	int		 pl_spawn_rate;	/* this second's batch, 1 to 32 */
 	int		 pl_maxed;	/* "reached MaxRequestWorkers" logged */
+	int64_t		 pl_below;	/* ... and below it since, or 0 */
 	int		 pl_bursting;	/* forking on demand; look again soon */
 	int		 pl_stopping;
 	int		 pl_fatal;
@@ -61,7 +62,8 @@ static void	pool_died(struct pool *, struct worker_ctx *, int, int,
 		    int64_t);
 static void	pool_watch(struct pool *, const struct worker_ctx *);
 static int	pool_queued(const struct worker_ctx *);
-static void	pool_check_max(struct pool *, const struct config *, int);
+static void	pool_check_max(struct pool *, const struct config *, int,
+		    int64_t);
 static void	pool_sync_idle(const struct pool *, struct worker_ctx *);
 static int	pool_retire_idle(struct pool *, struct worker_ctx *);
 static int	pool_starting(const struct pool *, const struct worker_ctx *);
@@ -352,17 +354,36 @@ pool_queued(const struct worker_ctx *wc)
 	return n;
 }
 
-/* "Reached MaxRequestWorkers", once while it lasts, as Apache says it. */
+/*
+ * "Reached MaxRequestWorkers", once while it lasts, as Apache says it,
+ * and once when it is over.  Under a storm the busy count goes to the
+ * limit and back many times a second: it is over only once the pool has
+ * stayed below the limit for MAXED_CLEAR_MS.
+ */
 static void
-pool_check_max(struct pool *pl, const struct config *cf, int busy)
+pool_check_max(struct pool *pl, const struct config *cf, int busy,
+    int64_t now)
 {
-	if (busy >= cf->cf_max_workers && !pl->pl_maxed) {
-		log_msg(LOG_L_ERR, "server reached MaxRequestWorkers setting "
-		    "(%d), consider raising the MaxRequestWorkers setting",
-		    cf->cf_max_workers);
+	if (busy >= cf->cf_max_workers) {
+		pl->pl_below = 0;
+		if (!pl->pl_maxed)
+			log_msg(LOG_L_ERR, "server reached MaxRequestWorkers "
+			    "setting (%d), consider raising the "
+			    "MaxRequestWorkers setting", cf->cf_max_workers);
 		pl->pl_maxed = 1;
-	} else if (busy < cf->cf_max_workers)
+		return;
+	}
+	if (!pl->pl_maxed)
+		return;
+	if (pl->pl_below == 0)
+		pl->pl_below = now;
+	else if (now - pl->pl_below >= MAXED_CLEAR_MS) {
+		log_msg(LOG_L_NOTICE, "server no longer at MaxRequestWorkers "
+		    "(%d): below it for %d seconds", cf->cf_max_workers,
+		    MAXED_CLEAR_MS / 1000);
 		pl->pl_maxed = 0;
+		pl->pl_below = 0;
+	}
 }
 
 /*
@@ -421,7 +442,7 @@ pool_maintain(struct pool *pl, struct worker_ctx *wc, int64_t now)
 	pool_fill(pl, wc, now);
 	pool_counts(pl, wc, &live, &idle, &busy);
 	pool_sync_idle(pl, wc);
-	pool_check_max(pl, cf, busy);
+	pool_check_max(pl, cf, busy, now);
 	if (cf->cf_fixed)
 		return;
 	if (idle > cf->cf_max_spare) {
@@ -495,7 +516,7 @@ pool_burst(struct pool *pl, struct worker_ctx *wc, int64_t now)
 		while (n-- > 0 && pool_spawn(pl, wc) != -1)
 			;
 	} else if (live >= cf->cf_max_workers)
-		pool_check_max(pl, cf, busy);
+		pool_check_max(pl, cf, busy, now);
 	pl->pl_bursting = queued > 0 && live < cf->cf_max_workers;
 	return pl->pl_bursting;
 }

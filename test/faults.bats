@@ -482,3 +482,55 @@ PY
 	run -0 ls -A "$dir"
 	assert_output ''
 }
+
+@test "WINCH: connections still queued when GracefulShutdownTimeout passes are reset, and the log says how many" {
+	HOLDERS=()
+	WORKERS=2 start_hellod -w 2 -C 'GracefulShutdownTimeout 2' \
+	    -C 'IdleTimeoutUnderLoad 0'
+	hold 2
+	local out="$BATS_TEST_TMPDIR/queued"
+	python3 "$TOP/test/hold.py" "$PORT" 5 --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$out" 2>&1 3>&- &
+	HOLDERS+=("$!")
+	wait_until 5 hold_seen_in "$out" 5 connected
+	kill -WINCH "$HELLOD_PID"
+	wait_until 10 log_has "$HELLOD_ERR" '\[notice\] .* master: graceful stop: GracefulShutdownTimeout \(2 s\) passed: 5 queued connections reset$'
+	release_holders
+	wait_until 10 pid_gone "$HELLOD_PID"
+	run -0 wait "$HELLOD_PID"
+	HELLOD_PID=
+}
+
+@test "a restart whose dropped listener is not drained in time says how many queued connections it resets" {
+	HOLDERS=()
+	local conf="$BATS_TEST_TMPDIR/h.conf" port_a port_b
+	port_a=$(free_port)
+	port_b=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\nIdleTimeoutUnderLoad 0\n' \
+	    "$port_a" "$port_b" >"$conf"
+	PORT=$port_a
+	WORKERS=2 launch_hellod -f "$conf" -w 2
+	hold 2
+	# Three clients queued on B, which the new configuration drops, and
+	# no worker free to serve them within the restart's 5 s.
+	local out="$BATS_TEST_TMPDIR/queued"
+	python3 "$TOP/test/hold.py" "$port_b" 3 --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$out" 2>&1 3>&- &
+	HOLDERS+=("$!")
+	wait_until 5 hold_seen_in "$out" 3 connected
+	printf 'Listen 127.0.0.1:%s\nIdleTimeoutUnderLoad 0\n' "$port_a" >"$conf"
+	kill -USR1 "$HELLOD_PID"
+	wait_until 15 log_has "$HELLOD_ERR" '\[notice\] .* master: restart: the listeners it closes were not drained within 5 s: 3 queued connections reset$'
+	release_holders
+}
+
+@test "MaxRequestWorkers reached under a storm is logged once, and once when it is over" {
+	WORKERS=1 start_hellod -C 'StartServers 1' -C 'MinSpareServers 1' \
+	    -C 'MaxSpareServers 2' -C 'MaxRequestWorkers 2' -C 'ReplyDelay 30'
+	# Eight clients against two workers, session after session: the
+	# pool reaches its limit and leaves it again many times a second.
+	run -0 python3 "$TOP/test/load.py" "$PORT" 4 8
+	wait_until 12 log_has "$HELLOD_ERR" '\[notice\] .* master: server no longer at MaxRequestWorkers \(2\): below it for 5 seconds$'
+	[ "$(count_in "$HELLOD_ERR" 'server reached MaxRequestWorkers setting \(2\)')" -eq 1 ]
+	[ "$(count_in "$HELLOD_ERR" 'no longer at MaxRequestWorkers')" -eq 1 ]
+}
