@@ -297,21 +297,26 @@ sys.exit(1)
 PY
 }
 
+# winch_queued [ARGS...]: hellod -w 2 ARGS, both workers held, five more
+# clients in the listen queue (hold.py's output in $QUEUED), then WINCH.
+winch_queued() {
+	WORKERS=2 start_hellod -w 2 "$@"
+	hold 2
+	QUEUED="$BATS_TEST_TMPDIR/queued"
+	python3 "$TOP/test/hold.py" "$PORT" 5 --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$QUEUED" 2>&1 3>&- &
+	HOLDERS+=("$!")
+	wait_until 5 hold_seen_in "$QUEUED" 5 connected
+	kill -WINCH "$HELLOD_PID"
+}
+
 @test "graceful stop serves every connection already queued, and queues no new one" {
 	HOLDERS=()
-	WORKERS=2 start_hellod -w 2
-	hold 2
-	# Five more clients: the kernel accepts them into the listen queue.
-	local out="$BATS_TEST_TMPDIR/queued"
-	python3 "$TOP/test/hold.py" "$PORT" 5 --go "$BATS_TEST_TMPDIR/go" \
-	    --timeout 20 >"$out" 2>&1 3>&- &
-	HOLDERS+=("$!")
-	wait_until 5 hold_seen_in "$out" 5 connected
-	kill -WINCH "$HELLOD_PID"
+	winch_queued
 	wait_until 5 log_has "$HELLOD_ERR" 'graceful stop: no new connections; serving the 5 queued first$'
 	run -0 connect_fails "$PORT"
 	release_holders
-	run -0 cat "$out"
+	run -0 cat "$QUEUED"
 	assert_line --regexp '^[0-9]+ done 5 of 5$'
 	wait_until 10 pid_gone "$HELLOD_PID"
 	run -0 wait "$HELLOD_PID"
@@ -415,30 +420,37 @@ PY
 	run -0 --separate-stderr hellod -t -C 'User #0' -C 'Group #0'
 }
 
-@test "a restart that drops a listener first serves the connections queued on it" {
-	HOLDERS=()
-	local conf="$BATS_TEST_TMPDIR/h.conf" port_a port_b
-	port_a=$(free_port)
-	port_b=$(free_port)
-	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\n' "$port_a" "$port_b" >"$conf"
-	PORT=$port_a
+# drop_restart [LINE]: listeners $PORT and $PORT_B, both workers held on
+# the first, three clients queued on the second (hold.py's output in
+# $QUEUED); then USR1 with a configuration that drops $PORT_B.  LINE, a
+# directive, goes in both configurations.
+drop_restart() {
+	local conf="$BATS_TEST_TMPDIR/h.conf"
+	PORT=$(free_port)
+	PORT_B=$(free_port)
+	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\n%s\n' "$PORT" \
+	    "$PORT_B" "${1:-}" >"$conf"
 	WORKERS=2 launch_hellod -f "$conf" -w 2
 	hold 2
-	# Three clients queued on B, which the new configuration drops.
-	local out="$BATS_TEST_TMPDIR/queued"
-	python3 "$TOP/test/hold.py" "$port_b" 3 --go "$BATS_TEST_TMPDIR/go" \
-	    --timeout 20 >"$out" 2>&1 3>&- &
+	QUEUED="$BATS_TEST_TMPDIR/queued"
+	python3 "$TOP/test/hold.py" "$PORT_B" 3 --go "$BATS_TEST_TMPDIR/go" \
+	    --timeout 20 >"$QUEUED" 2>&1 3>&- &
 	HOLDERS+=("$!")
-	wait_until 5 hold_seen_in "$out" 3 connected
-	printf 'Listen 127.0.0.1:%s\n' "$port_a" >"$conf"
+	wait_until 5 hold_seen_in "$QUEUED" 3 connected
+	printf 'Listen 127.0.0.1:%s\n%s\n' "$PORT" "${1:-}" >"$conf"
 	kill -USR1 "$HELLOD_PID"
+}
+
+@test "a restart that drops a listener first serves the connections queued on it" {
+	HOLDERS=()
+	drop_restart
 	wait_until 5 log_has "$HELLOD_ERR" 'restart: first serving the 3 connections queued on 1 listener it closes$'
 	release_holders
-	run -0 cat "$out"
+	run -0 cat "$QUEUED"
 	assert_line --regexp '^[0-9]+ done 3 of 3$'
 	wait_until 5 log_has "$HELLOD_ERR" 'graceful restart: generation 1'
-	wait_until 5 port_closed "$port_b"
-	run -0 talk "$port_a" <<<$'still\nexit'
+	wait_until 5 port_closed "$PORT_B"
+	run -0 talk "$PORT" <<<$'still\nexit'
 	assert_output $'welcome!\nhello, still!'
 }
 
@@ -485,15 +497,7 @@ PY
 
 @test "WINCH: connections still queued when GracefulShutdownTimeout passes are reset, and the log says how many" {
 	HOLDERS=()
-	WORKERS=2 start_hellod -w 2 -C 'GracefulShutdownTimeout 2' \
-	    -C 'IdleTimeoutUnderLoad 0'
-	hold 2
-	local out="$BATS_TEST_TMPDIR/queued"
-	python3 "$TOP/test/hold.py" "$PORT" 5 --go "$BATS_TEST_TMPDIR/go" \
-	    --timeout 20 >"$out" 2>&1 3>&- &
-	HOLDERS+=("$!")
-	wait_until 5 hold_seen_in "$out" 5 connected
-	kill -WINCH "$HELLOD_PID"
+	winch_queued -C 'GracefulShutdownTimeout 2' -C 'IdleTimeoutUnderLoad 0'
 	wait_until 10 log_has "$HELLOD_ERR" '\[notice\] .* master: graceful stop: GracefulShutdownTimeout \(2 s\) passed: 5 queued connections reset$'
 	release_holders
 	wait_until 10 pid_gone "$HELLOD_PID"
@@ -503,23 +507,8 @@ PY
 
 @test "a restart whose dropped listener is not drained in time says how many queued connections it resets" {
 	HOLDERS=()
-	local conf="$BATS_TEST_TMPDIR/h.conf" port_a port_b
-	port_a=$(free_port)
-	port_b=$(free_port)
-	printf 'Listen 127.0.0.1:%s\nListen 127.0.0.1:%s\nIdleTimeoutUnderLoad 0\n' \
-	    "$port_a" "$port_b" >"$conf"
-	PORT=$port_a
-	WORKERS=2 launch_hellod -f "$conf" -w 2
-	hold 2
-	# Three clients queued on B, which the new configuration drops, and
-	# no worker free to serve them within the restart's 5 s.
-	local out="$BATS_TEST_TMPDIR/queued"
-	python3 "$TOP/test/hold.py" "$port_b" 3 --go "$BATS_TEST_TMPDIR/go" \
-	    --timeout 20 >"$out" 2>&1 3>&- &
-	HOLDERS+=("$!")
-	wait_until 5 hold_seen_in "$out" 3 connected
-	printf 'Listen 127.0.0.1:%s\nIdleTimeoutUnderLoad 0\n' "$port_a" >"$conf"
-	kill -USR1 "$HELLOD_PID"
+	# No worker comes free to serve them within the restart's 5 s.
+	drop_restart 'IdleTimeoutUnderLoad 0'
 	wait_until 15 log_has "$HELLOD_ERR" '\[notice\] .* master: restart: the listeners it closes were not drained within 5 s: 3 queued connections reset$'
 	release_holders
 }
