@@ -52,6 +52,7 @@ static const struct directive directives[] = {
 	{ "MaxConnectionsPerIP",	T_INT, OFF(cf_max_per_ip), 0, 20000, 0 },
 	{ "MaxLineLength",		T_LONG, OFF(cf_max_line), 1, 1048576, 0 },
 	{ "MaxRequestWorkers",		T_INT, OFF(cf_max_workers), 1, 20000, 0 },
+	{ "MaxSessionAgeUnderLoad",	T_INT, OFF(cf_age_under_load), 0, 86400, 0 },
 	{ "MaxSpareServers",		T_INT, OFF(cf_max_spare), 1, 20000, 0 },
 	{ "MinSpareServers",		T_INT, OFF(cf_min_spare), 1, 20000, 0 },
 	{ "PidFile",			STR(cf_pidfile) },
@@ -114,6 +115,7 @@ cf_defaults(struct config *cf)
 	snprintf(cf->cf_errorlog, sizeof(cf->cf_errorlog), "stderr");
 	cf->cf_line_timeout = 10;
 	cf->cf_idle_under_load = 5;
+	cf->cf_age_under_load = 60;
 }
 
 static int

@@ -125,6 +125,7 @@ struct config {
 	int		 cf_max_per_ip;		/* 0: no limit */
 	int		 cf_line_timeout;	/* seconds, 0: none */
 	int		 cf_idle_under_load;	/* seconds, 0: off */
+	int		 cf_age_under_load;	/* seconds, 0: off */
 	int		 cf_worker_timeout;	/* seconds, 0: off */
 	int		 cf_listen_default;	/* no Listen given: 127.0.0.1:9999 */
 	int		 cf_pidfile_default;	/* no PidFile given: pid_default() */
@@ -178,6 +179,8 @@ struct sb_slot {
 	volatile int64_t	ss_beat;	/* io_now() of the last heartbeat */
 	volatile int64_t	ss_idle;	/* io_now() a line has been awaited
 						   since, or 0 */
+	volatile int64_t	ss_begun;	/* io_now() the session began,
+						   or 0 */
 	atomic_int		ss_ipheld;	/* ss_ipkey counts (limit.c) */
 	unsigned char		ss_ipkey[16];
 };

@@ -1,15 +1,18 @@
 /*
- * reclaim.c: IdleTimeoutUnderLoad, in the master.
+ * reclaim.c: IdleTimeoutUnderLoad and MaxSessionAgeUnderLoad, in the
+ * master.
  *
- * One session per worker means that idle clients can hold every worker
- * while others wait unserved in the listen backlog; Apache's prefork
- * leaves them waiting for the whole Timeout.  So once a second, and at
- * the moment an idle session reaches the limit while clients wait, when
- * no worker of the current generation is idle and connections wait, the
- * master asks the workers whose sessions have awaited a line longest
- * (and at least IdleTimeoutUnderLoad) to close them, one for each
- * waiting connection.  Each such worker sends an error line, closes,
- * and accepts a waiting connection.
+ * One session per worker means that clients can hold every worker while
+ * others wait unserved in the listen backlog; Apache's prefork leaves
+ * them waiting for the whole Timeout.  So once a second, and at the
+ * moment a session reaches a limit while clients wait, when no worker of
+ * the current generation is idle and connections wait, the master asks
+ * workers to close sessions, one for each waiting connection: those
+ * that have awaited a line for IdleTimeoutUnderLoad, and those that
+ * have lasted MaxSessionAgeUnderLoad, however often they send (a line
+ * now and then would otherwise keep a worker for good); the session
+ * that reached its limit first goes first.  Each such worker sends an
+ * error line, closes, and accepts a waiting connection.
  *
  * The scoreboard only says which slots look idle; workers write it, and
  * a compromised one may write anything there.  Which process is
@@ -23,6 +26,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hellod.h"
@@ -31,8 +35,10 @@
 #define RECHECK_MS	50	/* looks no closer together than this */
 
 static int	reclaim_waiting(const int *, int);
+static int64_t	reclaim_due(const struct sb_slot *, int64_t, const int64_t *);
 static int	reclaim_pick(const struct pool *, const struct scoreboard *,
-		    uint32_t, int64_t, int64_t, int, int *, int64_t *);
+		    uint32_t, int64_t, const int64_t *, int, int *, int64_t *);
+static void	reclaim_say(const struct config *, int, int);
 
 /*
  * How many connections wait in the backlogs of the listeners: as many
@@ -59,13 +65,32 @@ reclaim_waiting(const int *lfd, int n)
 }
 
 /*
- * Choose, in slot, the (at most max) sessions of generation gen idle
- * longest, each at least limit ms.  Return how many; set *next to when
- * the next session still short of the limit reaches it, or 0.
+ * When the session in ss may be closed under load: IdleTimeoutUnderLoad
+ * (limit[0] ms) after it began to await a line, or MaxSessionAgeUnderLoad
+ * (limit[1] ms) after it began, whichever comes first; 0 for never.  A
+ * time the worker wrote that is not in the past is no time at all.
+ */
+static int64_t
+reclaim_due(const struct sb_slot *ss, int64_t now, const int64_t *limit)
+{
+	int64_t t, due = 0;
+
+	if (limit[0] > 0 && (t = ss->ss_idle) > 0 && t <= now)
+		due = t + limit[0];
+	if (limit[1] > 0 && (t = ss->ss_begun) > 0 && t <= now &&
+	    (due == 0 || t + limit[1] < due))
+		due = t + limit[1];
+	return due;
+}
+
+/*
+ * Choose, in slot, the (at most max) sessions of generation gen that
+ * have been due (reclaim_due()) longest.  Return how many; set *next to
+ * when the next session not due yet will be, or 0.
  */
 static int
 reclaim_pick(const struct pool *pl, const struct scoreboard *sb, uint32_t gen,
-    int64_t now, int64_t limit, int max, int *slot, int64_t *next)
+    int64_t now, const int64_t *limit, int max, int *slot, int64_t *next)
 {
 	int64_t since[RECLAIM_MAX], t;
 	int n = 0, i, j;
@@ -75,16 +100,15 @@ reclaim_pick(const struct pool *pl, const struct scoreboard *sb, uint32_t gen,
 	for (k = 0; k < sb->sb_nslots; k++) {
 		const struct sb_slot *ss = &sb->sb_slot[k];
 
-		t = ss->ss_idle;
 		if (pool_pid(pl, k, gen) == 0 || ss->ss_state != SB_READING ||
-		    t <= 0 || t > now)
+		    (t = reclaim_due(ss, now, limit)) == 0)
 			continue;
-		if (now - t < limit) {
-			if (*next == 0 || t + limit < *next)
-				*next = t + limit;
+		if (t > now) {
+			if (*next == 0 || t < *next)
+				*next = t;
 			continue;
 		}
-		/* Keep the longest idle, oldest first, by insertion. */
+		/* Keep those due longest, the earliest first, by insertion. */
 		for (i = n; i > 0 && since[i - 1] > t; i--)
 			;
 		if (i == max)
@@ -101,26 +125,50 @@ reclaim_pick(const struct pool *pl, const struct scoreboard *sb, uint32_t gen,
 	return n;
 }
 
+/* Log that n sessions are being closed for waiting connections. */
+static void
+reclaim_say(const struct config *cf, int waiting, int n)
+{
+	char age[64] = "";
+
+	if (cf->cf_age_under_load > 0)
+		snprintf(age, sizeof(age), ", or open for %d s or more",
+		    cf->cf_age_under_load);
+	if (cf->cf_idle_under_load == 0)
+		log_msg(LOG_L_NOTICE, "%d connection%s waiting and no idle "
+		    "worker: closing %d session%s open for %d s or more",
+		    waiting, waiting == 1 ? "" : "s", n, n == 1 ? "" : "s",
+		    cf->cf_age_under_load);
+	else
+		log_msg(LOG_L_NOTICE, "%d connection%s waiting and no idle "
+		    "worker: closing %d session%s idle for %d s or more%s",
+		    waiting, waiting == 1 ? "" : "s", n, n == 1 ? "" : "s",
+		    cf->cf_idle_under_load, age);
+}
+
 /*
  * The master's look, once a second and when it was asked to: when every
  * worker of the current generation is busy and connections wait on the
- * listeners, signal (SIGUSR2) the workers idle longest, at least
- * IdleTimeoutUnderLoad, one for each waiting connection.  Return when
- * to look again, sooner than the next tick, because more connections
- * wait than sessions are idle long enough yet (or 0): so a waiting
- * client is served as soon as a session reaches the limit, not up to a
- * second later.
+ * listeners, signal (SIGUSR2) the workers whose sessions have been due
+ * longest (idle IdleTimeoutUnderLoad, or open MaxSessionAgeUnderLoad),
+ * one for each waiting connection.  Return when to look again, sooner
+ * than the next tick, because more connections wait than sessions are
+ * due yet (or 0): so a waiting client is served as soon as a session
+ * reaches a limit, not up to a second later.
  */
 int64_t
 reclaim_idle(const struct pool *pl, const struct worker_ctx *wc, int64_t now)
 {
 	const struct scoreboard *sb = wc->wc_sb;
-	int64_t limit = (int64_t)wc->wc_cf->cf_idle_under_load * 1000, next;
+	const struct config *cf = wc->wc_cf;
+	int64_t limit[2], next;
 	int slot[RECLAIM_MAX], waiting, n, i;
 	unsigned k;
 	pid_t pid;
 
-	if (limit == 0)
+	limit[0] = (int64_t)cf->cf_idle_under_load * 1000;
+	limit[1] = (int64_t)cf->cf_age_under_load * 1000;
+	if (limit[0] == 0 && limit[1] == 0)
 		return 0;
 	for (k = 0; k < sb->sb_nslots; k++) {
 		const struct sb_slot *ss = &sb->sb_slot[k];
@@ -137,10 +185,7 @@ reclaim_idle(const struct pool *pl, const struct worker_ctx *wc, int64_t now)
 	n = reclaim_pick(pl, sb, wc->wc_generation, now, limit, waiting, slot,
 	    &next);
 	if (n > 0)
-		log_msg(LOG_L_NOTICE, "%d connection%s waiting and no idle "
-		    "worker: closing %d session%s idle for %d s or more",
-		    waiting, waiting == 1 ? "" : "s", n, n == 1 ? "" : "s",
-		    wc->wc_cf->cf_idle_under_load);
+		reclaim_say(cf, waiting, n);
 	for (i = 0; i < n; i++)
 		if ((pid = pool_pid(pl, (unsigned)slot[i],
 		    wc->wc_generation)) != 0)

@@ -283,22 +283,35 @@ session_read(struct worker *w, struct linereader *lr, int64_t deadline,
 }
 
 /*
- * IdleTimeoutUnderLoad: the master (reclaim.c) saw connections waiting
- * and this session idle longest, and sent USR2.  Unless the client has
- * just sent something, close with an error line to make room.  Return 1
- * when the session is over.
+ * IdleTimeoutUnderLoad, MaxSessionAgeUnderLoad: the master (reclaim.c)
+ * saw connections waiting and this session due, and sent USR2.  A
+ * session open MaxSessionAgeUnderLoad is closed whatever it sends;
+ * otherwise, unless the client has just sent something, it is closed
+ * for being idle.  Either gets an error line.  Return 1 when the
+ * session is over.
  */
 static int
 session_reclaimed(struct worker *w, int fd, struct session_stats *st)
 {
+	int64_t age = (int64_t)w->w_cf->cf_age_under_load * 1000;
+	int old, sent;
+
 	w->w_reclaim = 0;
-	if (w->w_finish || io_wait(fd, POLLIN, io_now()) == 1)
+	if (w->w_finish)
+		return 0;
+	old = age > 0 && io_now() - st->st_start_ms >= age;
+	sent = io_wait(fd, POLLIN, io_now()) == 1;
+	if (sent && !old)
 		return 0;
 	bye_error(w, fd, ERR_BUSY, sizeof(ERR_BUSY) - 1, st);
+	/* What it sent, unread, would make the close a reset: drop it. */
+	if (sent)
+		bye_linger(w, fd, 0);
 	st->st_end = END_BUSY;
 	if (log_enabled(LOG_L_INFO))
-		log_msg(LOG_L_INFO, "closing the idle session of %s: every "
-		    "worker is busy and connections wait", st->st_client);
+		log_msg(LOG_L_INFO, "closing the %s session of %s: every "
+		    "worker is busy and connections wait", old ? "long" :
+		    "idle", st->st_client);
 	return 1;
 }
 

@@ -126,7 +126,8 @@ wake_init(struct worker *w)
 /*
  * Empty the self-pipe and bring the worker's flags up to date: w_stop
  * for TERM or a master that is gone, w_finish for USR1, w_reclaim for
- * USR2 (IdleTimeoutUnderLoad); after URG, take the reopened logs.
+ * USR2 (IdleTimeoutUnderLoad, MaxSessionAgeUnderLoad); after URG, take
+ * the reopened logs.
  * Return 1 when the worker must stop now.
  */
 int

@@ -98,6 +98,7 @@ worker_serve(struct worker *w, struct conn *c)
 	memcpy(ss->ss_client, st.st_client, sizeof(ss->ss_client));
 	st.st_start = time(NULL);
 	st.st_start_ms = io_now();
+	ss->ss_begun = st.st_start_ms;
 	ss->ss_sessions++;
 	sb_set_state(ss, w->w_finish ? SB_GRACEFUL : SB_READING);
 	wake_tick_start(w);
@@ -115,6 +116,7 @@ worker_serve(struct worker *w, struct conn *c)
 	else
 		log_access(&st);
 	sb_session_end(ss, &st, io_now());
+	ss->ss_begun = 0;
 	sb_set_state(ss, SB_WAITING);
 }
 

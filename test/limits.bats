@@ -108,11 +108,12 @@ teardown() {
 
 # --- IdleTimeoutUnderLoad --------------------------------------------
 
-# keepalive N: edgeclient steps sending N empty lines, 300 ms apart.
-keepalive() {
+# every N MS LINE: edgeclient steps sending LINE N times, MS apart, each
+# answer read.
+every() {
 	local i
 	for i in $(seq 1 "$1"); do
-		printf "%s " 'w:\n' r s:300
+		printf "%s " "w:$3\\n" r "s:$2"
 	done
 }
 
@@ -142,7 +143,7 @@ keepalive() {
 	start_hellod -w 1 -C 'IdleTimeoutUnderLoad 1'
 	# a keeps its worker with empty lines, as a keep-alive would, for
 	# 12 s: longer than c would wait without IdleTimeoutUnderLoad.
-	bg_client a "$PORT" r $(keepalive 40) rest
+	bg_client a "$PORT" r $(every 40 300 "") rest
 	wait_until 10 said a 'hello, !'
 	run -0 client "$PORT" r 'w:sarah\n' r 'w:exit\n' rest
 	assert_output $'welcome!\nhello, sarah!\nclosed'
@@ -166,8 +167,44 @@ keepalive() {
 	assert_output $'welcome!\nclosed'
 }
 
+# --- MaxSessionAgeUnderLoad ------------------------------------------
+
+@test "MaxSessionAgeUnderLoad: clients sending a line every second lose their workers to a waiting client" {
+	start_hellod -w 2 -C 'MaxSessionAgeUnderLoad 2' -C "CustomLog $ALOG"
+	# a and b hold both workers for 20 s, never idle for
+	# IdleTimeoutUnderLoad (5 s): only their age can make room.
+	bg_client a "$PORT" r $(every 20 1000 x) rest
+	bg_client b "$PORT" r $(every 20 1000 x) rest
+	wait_until 10 said a 'hello, x!'
+	wait_until 10 said b 'hello, x!'
+	local t0=$SECONDS
+	run -0 client "$PORT" r 'w:sarah\n' r 'w:exit\n' rest
+	assert_output $'welcome!\nhello, sarah!\nclosed'
+	# Served once a session is 2 s old, long before a or b is done.
+	[ $((SECONDS - t0)) -le 10 ]
+	wait_until 5 logged "$HELLOD_ERR" 'closing 1 session idle for 5 s or more, or open for 2 s or more'
+	wait_until 5 logged "$ALOG" ' busy'
+	# The session closed got the error line, then the close.
+	bg_wait
+	run -0 bash -c "grep -l '^error: server busy$' '$BATS_TEST_TMPDIR'/a '$BATS_TEST_TMPDIR'/b | wc -l"
+	assert_output 1
+}
+
+@test "MaxSessionAgeUnderLoad 0: a client sending a line every second keeps its worker" {
+	start_hellod -w 1 -C 'MaxSessionAgeUnderLoad 0'
+	bg_client a "$PORT" r $(every 3 1000 x) 'w:exit\n' rest
+	wait_until 10 said a 'hello, x!'
+	run -0 client "$PORT" r 'w:exit\n' rest
+	assert_output $'welcome!\nclosed'
+	bg_wait
+	run -0 cat "$BATS_TEST_TMPDIR/a"
+	assert_output $'welcome!\nhello, x!\nhello, x!\nhello, x!\nclosed'
+}
+
 @test "hellod -t checks the limits' ranges" {
-	run -0 hellod -t -C 'MaxConnectionsPerIP 20000' -C 'LineTimeout 0' -C 'IdleTimeoutUnderLoad 86400'
+	run -0 hellod -t -C 'MaxConnectionsPerIP 20000' -C 'LineTimeout 0' -C 'IdleTimeoutUnderLoad 86400' -C 'MaxSessionAgeUnderLoad 86400'
+	run -1 --separate-stderr hellod -t -C 'MaxSessionAgeUnderLoad 86401'
+	assert_equal "$stderr" $'hellod: -C \'MaxSessionAgeUnderLoad 86401\': MaxSessionAgeUnderLoad: bad value "86401": out of range (0 to 86400)\nSyntax error'
 	run -1 --separate-stderr hellod -t -C 'MaxConnectionsPerIP -1'
 	assert_equal "$stderr" $'hellod: -C \'MaxConnectionsPerIP -1\': MaxConnectionsPerIP: bad value "-1": out of range (0 to 20000)\nSyntax error'
 	run -1 --separate-stderr hellod -t -C 'LineTimeout 86401'
