@@ -59,3 +59,39 @@ server/hellod -k stop"
 	done
 	run -1 grep -n 'systemctl' scripts/bootstrap
 }
+
+# monitoring: the "Monitoring it" section's shell lines ("$ " and their
+# continuations), without the prompt and comments.
+monitoring() {
+	sed -n '/^## Monitoring it/,/^## /p' README.md |
+	    sed -n 's/^    \$ //p; s/^          \(--.*\)/\1/p' | sed 's/  *# .*//'
+}
+
+@test "readme: Monitoring it runs as written, the shown grep printing the lines shown" {
+	command -v prometheus-apache-exporter >/dev/null ||
+	    skip "prometheus-apache-exporter is not installed (scripts/bootstrap)"
+	# Every URL with a "?" is quoted, as zsh wants it.
+	run -1 grep -nE "^    \\$ .*[^'\"]http://[^ '\"]*\\?" README.md
+	PORT=$(free_port)
+	local sport eport script
+	sport=$(free_port)
+	eport=$(free_port)
+	# The same lines on free ports; the exporter is waited for, as the
+	# reader of the README does without noticing.
+	script=$(monitoring | sed "s/9180/$sport/g; s/9117/$eport/g;
+	    s/^server\/hellod -d .*/& -l 127.0.0.1:$PORT/;
+	    s/server\/hellod -k stop/& -l 127.0.0.1:$PORT/;
+	    s/?auto' &\$/?auto' --telemetry.address=127.0.0.1:$eport 2>\/dev\/null \&\\
+	    wait_until 10 port_open $eport/")
+	run -0 bash -ec "source test/helper.bash 2>/dev/null || true
+	    $(declare -f wait_until port_open)
+	    $script" 3>&-
+	assert_line 'ServerMPM: prefork'
+	assert_line --regexp '^hellod_sessions_total 0$'
+	# The exporter's lines, as the README shows them.
+	local shown
+	shown=$(sed -n '/^## Monitoring it/,/^## /p' README.md |
+	    sed -n 's/^    \(apache_.*\)/\1/p')
+	[ "$(grep '^apache_' <<<"$output")" = "$shown" ]
+	run -0 port_closed "$PORT"
+}
