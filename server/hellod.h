@@ -41,6 +41,7 @@
 #define MAX_ALLOW	32	/* ProxyAllow, StatusAllow ranges */
 #define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
+#define SYSLOG_SOCKET	"/dev/log"	/* where syslog(3) writes, for -d */
 #define SERVER_LIMIT	256	/* ServerLimit unless a pool asks for more */
 #define PID_LOCK_TRIES	10	/* pid file replaced under us: try again */
 #define START_TRIES	3	/* -d: failed worker starts before giving up */

@@ -23,9 +23,8 @@
 #include "opt.h"
 
 #define SYNOPSIS \
-"usage: hellod [-dhtV] [-C 'directive value'] [-f file]\n" \
-"       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status|fullstatus]\n" \
-"       [-l addr:port] [-w workers]\n"
+"usage: hellod [-dhtV] [-C 'directive value'] [-f file] [-k word]\n" \
+"              [-l addr:port] [-w workers]\n"
 
 /*
  * The builds of make install and make deb read the installed file when
@@ -58,6 +57,9 @@ static int	parse_workers(const char *);
 static int	check_paths(const struct config *, char *, size_t);
 static int	check_config(const struct config *);
 static int	detach(void);
+static void	syslog_check(const struct config *);
+static void	die_bind(const struct config *, const char *)
+		    __attribute__((__noreturn__));
 static void	detach_wait(int, pid_t) __attribute__((__noreturn__));
 static int	start(struct config *, const struct cmdline *, int);
 
@@ -70,7 +72,9 @@ usage(void)
 "  -d               detach and run as a daemon\n"
 "  -f file          read directives from file" CONF_HELP "\n"
 "  -h, --help       print this help and exit\n"
-"  -k word          signal the server named by PidFile, or print its status\n"
+"  -k word          signal the server named by PidFile, or print its status:\n"
+"                   start, stop, restart, graceful, graceful-stop, upgrade,\n"
+"                   reopen, status or fullstatus\n"
 "  -l addr:port     listen on addr:port, [v6addr]:port or *:port (repeatable;\n"
 "                   default 127.0.0.1:9999)\n"
 "  -t               check the configuration and exit\n"
@@ -94,6 +98,43 @@ usage_error(const char *why)
 	fprintf(stderr, "hellod: %s\n" SYNOPSIS
 	    "Try 'hellod -h' for more information.\n", why);
 	exit(EXIT_USAGE);
+}
+
+/*
+ * A detached server whose error log is syslog (ErrorLog syslog, or
+ * stderr, which a daemon has not) writes every message to the local
+ * syslog socket; on a host without one they are all lost, silently.
+ * Say so while there is still a terminal to say it on.
+ */
+static void
+syslog_check(const struct config *cf)
+{
+	struct stat st;
+
+	if (strcmp(cf->cf_errorlog, "syslog") != 0 &&
+	    strcmp(cf->cf_errorlog, "stderr") != 0)
+		return;
+	if (stat(SYSLOG_SOCKET, &st) == 0 && S_ISSOCK(st.st_mode))
+		return;
+	log_warnx("warning: a daemon's ErrorLog %s goes to syslog, and there "
+	    "is no syslog socket at %s: its messages will be lost (name a "
+	    "file instead)", cf->cf_errorlog, SYSLOG_SOCKET);
+}
+
+/*
+ * The listeners cannot be bound: when that is because this server runs
+ * already (a live master holds its PidFile), say that first.
+ */
+static void
+die_bind(const struct config *cf, const char *err)
+{
+	pid_t pid;
+
+	if (cf->cf_pidfile[0] != '\0' &&
+	    (pid = pid_running(cf->cf_pidfile, NULL)) > 0)
+		die(EXIT_STARTUP, "already running (pid %ld): %s", (long)pid,
+		    err);
+	die(EXIT_STARTUP, "%s", err);
 }
 
 /* A startup error: one line on stderr, as errx(3) prints it, and exit. */
@@ -357,10 +398,12 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 	 * The new master of an upgrade stays its old master's child, which
 	 * watches it, and takes the PidFile only once it serves.
 	 */
-	if (daemonize && !upgrade_pending())
+	if (daemonize && !upgrade_pending()) {
+		syslog_check(cf);
 		readyfd = detach();
+	}
 	if (master_bind(cf, lfd, err, sizeof(err)) == -1)
-		die(EXIT_STARTUP, "%s", err);
+		die_bind(cf, err);
 	/*
 	 * With no Listen, the sockets a service manager handed over replace
 	 * 127.0.0.1:9999: the default pid file is named after the first of

@@ -65,7 +65,7 @@ teardown() {
 @test "-d returns once the server listens; the daemon has its own session and no terminal" {
 	PORT=$(free_port)
 	run -0 --separate-stderr hellod -d -l "127.0.0.1:$PORT" -w 2 \
-	    -C "PidFile $DPIDF" 3>&-
+	    -C "PidFile $DPIDF" -C "ErrorLog $BATS_TEST_TMPDIR/error.log" 3>&-
 	assert_output ''
 	[ -z "$stderr" ]
 	# no waiting: it listens the moment -d returns
@@ -93,11 +93,35 @@ teardown() {
 
 @test "-d reports a startup error on the terminal with a non-zero status" {
 	start_hellod
-	run -2 --separate-stderr hellod -d -l "127.0.0.1:$PORT" -C "PidFile $DPIDF" 3>&-
+	run -2 --separate-stderr hellod -d -l "127.0.0.1:$PORT" -C "PidFile $DPIDF" \
+	    -C "ErrorLog $BATS_TEST_TMPDIR/error.log" 3>&-
 	[ "$stderr" = "hellod: cannot listen on 127.0.0.1:$PORT: Address already in use" ]
 	[ ! -s "$DPIDF" ]
 	run -1 --separate-stderr hellod -d -l "127.0.0.1:$PORT" -C 'Timeout 0' 3>&-
 	[ "$stderr" = "hellod: -C 'Timeout 0': Timeout: bad value \"0\": out of range (1 to 86400)" ]
+}
+
+@test "a second -d on the port of a running one says it is already running, and its pid" {
+	PORT=$(free_port)
+	local elog="$BATS_TEST_TMPDIR/error.log"
+	run -0 hellod -d -w 1 -l "127.0.0.1:$PORT" -C "PidFile $DPIDF" -C "ErrorLog $elog" 3>&-
+	DAEMON_PID=$(cat "$DPIDF")
+	run -2 --separate-stderr hellod -d -w 1 -l "127.0.0.1:$PORT" -C "PidFile $DPIDF" -C "ErrorLog $elog" 3>&-
+	assert_equal "$stderr" "hellod: already running (pid $DAEMON_PID): cannot listen on 127.0.0.1:$PORT: Address already in use"
+	run -0 hellod -k stop -C "PidFile $DPIDF"
+}
+
+@test "-d whose error log is syslog, on a host with no syslog socket, says so before it detaches" {
+	[ ! -S /dev/log ] || skip "this host has a syslog socket at /dev/log"
+	PORT=$(free_port)
+	local word
+	for word in syslog stderr; do
+		run -0 --separate-stderr hellod -d -w 1 -l "127.0.0.1:$PORT" \
+		    -C "PidFile $DPIDF" -C "ErrorLog $word" 3>&-
+		assert_equal "$stderr" "hellod: warning: a daemon's ErrorLog $word goes to syslog, and there is no syslog socket at /dev/log: its messages will be lost (name a file instead)"
+		port_open "$PORT"
+		run -0 hellod -k stop -C "PidFile $DPIDF"
+	done
 }
 
 @test "User and Group: workers run as them, the master stays root" {

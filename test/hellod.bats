@@ -409,9 +409,8 @@ stop_with() {
 # usage_error MSG: stderr is MSG, the synopsis and a pointer to -h.
 usage_error() {
 	assert_equal "$stderr" "$1
-usage: hellod [-dhtV] [-C 'directive value'] [-f file]
-       [-k start|stop|restart|graceful|graceful-stop|upgrade|reopen|status|fullstatus]
-       [-l addr:port] [-w workers]
+usage: hellod [-dhtV] [-C 'directive value'] [-f file] [-k word]
+              [-l addr:port] [-w workers]
 Try 'hellod -h' for more information."
 }
 
@@ -461,14 +460,14 @@ Try 'hellod -h' for more information."
 
 @test "-h prints the usage on stdout and exits 0; -V the version" {
 	run -0 --separate-stderr hellod -h
-	assert_line --index 0 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file]'
+	assert_line --index 0 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file] [-k word]'
 	local o
 	for o in -C -d -f '-h, --help' -k -l -t '-V, --version' -w; do
 		assert_line --regexp "^  $o "
 	done
 	assert_equal "$stderr" ''
 	run -0 --separate-stderr hellod --help
-	assert_line --index 0 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file]'
+	assert_line --index 0 'usage: hellod [-dhtV] [-C '"'directive value'"'] [-f file] [-k word]'
 	run -0 hellod -V
 	assert_output --regexp '^hellod [0-9]+\.[0-9]+\.[0-9]+$'
 	run -0 hellod --version

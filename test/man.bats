@@ -78,7 +78,7 @@ directives() {
 
 @test "hellod.8's SYNOPSIS matches hellod -h" {
 	run -0 hellod -h
-	usage=$(sed -n '1,3p' <<<"$output" | sed 's/^usage: //' | squeeze)
+	usage=$(sed '/^  *-/,$d' <<<"$output" | sed 's/^usage: //' | squeeze)
 	assert_equal "$(synopsis "$TOP/man/hellod.8")" "$usage"
 }
 
@@ -203,8 +203,9 @@ kwords() {
 	words=$(kwords)
 	[ "$(wc -l <<<"$words")" -ge 6 ] || fail "parsed: $words"
 	run -0 hellod -h
-	synopsis_words=$(grep -o '\[-k [a-z|-]*\]' <<<"$output" |
-	    sed 's/^\[-k //; s/\]$//' | tr '|' '\n')
+	# The lines that follow "-k word" until the next option list them.
+	synopsis_words=$(sed -n '/^  -k word/,/^  -[a-zA-Z] /p' <<<"$output" |
+	    sed '1d;$d' | tr ',' ' ' | sed 's/ or / /' | tr -s ' ' '\n' | grep .)
 	assert_equal "$synopsis_words" "$words"
 	for w in $words; do
 		grep -q "^\.It Cm $w$" "$TOP/man/hellod.8" ||
@@ -270,5 +271,18 @@ master_signals() {
 		    fail "hellod.8 SIGNALS has no .It for $s"
 		[ "$s" = SIGCHLD ] || grep -q "${s#SIG}" <<<"$output" ||
 		    fail "hellod -h does not name ${s#SIG}"
+	done
+}
+
+@test "the SYNOPSIS of every page and every program's usage lines fit in 80 columns" {
+	local page prog
+	for page in "$TOP"/man/*.[0-9]; do
+		run -0 bash -c "mandoc -Tascii -O width=80 '$page' | col -bx |
+		    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | awk 'length > 80'"
+		assert_output ''
+	done
+	for prog in hellod hello httpget hellobench; do
+		run -0 bash -c "$prog -h | awk 'length > 80'"
+		assert_output ''
 	done
 }
