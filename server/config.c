@@ -15,13 +15,14 @@
 #include "num.h"
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL,
-	T_ACCEPT, T_ONOFF, T_ALLOW, T_ALLOWS, T_ADDR };
+	T_ACCEPT, T_ONOFF, T_ALLOWS, T_ADDR };
 
 /*
  * One directive.  Each takes one value: one word, or one double-quoted
  * string that may hold blanks (see cf_value()); a list is one line per
- * item, as Listen is, except that StatusAllow also takes several ranges
- * on one line, as Apache's "Require ip" does.
+ * item, as Listen is, except that the address range lists (T_ALLOWS:
+ * LogExclude, ProxyAllow, StatusAllow) also take several ranges on one
+ * line, as Apache's "Require ip" does.
  */
 struct directive {
 	const char	*d_name;
@@ -56,7 +57,7 @@ static const struct directive directives[] = {
 	{ "MaxSpareServers",		T_INT, OFF(cf_max_spare), 1, 20000, 0 },
 	{ "MinSpareServers",		T_INT, OFF(cf_min_spare), 1, 20000, 0 },
 	{ "PidFile",			STR(cf_pidfile) },
-	{ "ProxyAllow",			T_ALLOW, OFF(cf_proxy_allow), 0, 0, 0 },
+	{ "ProxyAllow",			T_ALLOWS, OFF(cf_proxy_allow), 0, 0, 0 },
 	{ "ProxyProtocol",		T_ONOFF, OFF(cf_proxy), 0, 0, 0 },
 	{ "ReplyDelay",			T_INT, OFF(cf_reply_delay), 0, 3600000, 0 },
 	{ "ServerLimit",		T_INT, OFF(cf_server_limit), 1, 20000, 0 },
@@ -225,7 +226,6 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 		}
 		*(int *)(void *)field = strcasecmp(value, "on") == 0;
 		return 0;
-	case T_ALLOW:
 	case T_ALLOWS:
 		return cf_allow((struct allow *)(void *)field, d->d_name, value,
 		    err, errlen);
