@@ -820,13 +820,14 @@ report_text(const struct bench *b)
 
 	for (k = 0; k < ERR_MAX; k++)
 		total += b->b_errors[k];
-	printf("mode:      %s, %s framing, %d connections to %s port %s\n",
+	printf("mode:      %s, %s framing, %d connection%s to %s port %s\n",
 	    b->b_persist ? "persistent" : "session", b->b_raw ? "raw" : "line",
-	    b->b_conns, b->b_host, b->b_port);
-	printf("%-10s %llu ok, %llu failed, over %llu connections\n",
+	    b->b_conns, b->b_conns == 1 ? "" : "s", b->b_host, b->b_port);
+	printf("%-10s %llu ok, %llu failed, over %llu connection%s\n",
 	    b->b_persist ? "replies:" : "sessions:",
 	    (unsigned long long)b->b_ok, (unsigned long long)b->b_failed,
-	    (unsigned long long)b->b_connections);
+	    (unsigned long long)b->b_connections,
+	    b->b_connections == 1 ? "" : "s");
 	printf("time:      %.3f s%s\n", elapsed(b),
 	    b->b_stopped ? " (stopped by a signal)" : "");
 	printf("rate:      %.1f %s/s\n", rate(b), unit);

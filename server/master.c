@@ -561,9 +561,10 @@ master_restart(struct master *m, int graceful)
 	/* The rest go into the slots of old idle workers once they leave. */
 	pool_owe(m->m_pool, ncf.cf_start_servers - i);
 	master_publish(m);
-	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d workers",
+	log_msg(LOG_L_NOTICE, "%s: generation %lu, %d worker%s",
 	    graceful ? "graceful restart" : "restart",
-	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers);
+	    (unsigned long)m->m_wc.wc_generation, ncf.cf_start_servers,
+	    ncf.cf_start_servers == 1 ? "" : "s");
 	m->m_sb.sb_hdr->sh_reload_failed = 0;
 	m->m_sb.sb_hdr->sh_reloads++;
 	m->m_ready = 0;
@@ -788,8 +789,8 @@ master_started(struct master *m)
 	/* Say how many were forked: a fork may have failed. */
 	live = pool_live(m->m_pool);
 	if (live < cf->cf_start_servers)
-		snprintf(count, sizeof(count), "%d of %d workers", live,
-		    cf->cf_start_servers);
+		snprintf(count, sizeof(count), "%d of %d worker%s", live,
+		    cf->cf_start_servers, cf->cf_start_servers == 1 ? "" : "s");
 	else
 		snprintf(count, sizeof(count), "%d worker%s", live,
 		    live == 1 ? "" : "s");

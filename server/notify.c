@@ -168,8 +168,9 @@ notify_status(const struct scoreboard *sb)
 	if (!notify_enabled())
 		return;
 	sb_counts(sb, &c);
-	snprintf(line, sizeof(line), "%u busy, %u idle, %llu sessions served",
-	    c.c_busy, c.c_idle, (unsigned long long)c.c_sessions);
+	snprintf(line, sizeof(line), "%u busy, %u idle, %llu session%s served",
+	    c.c_busy, c.c_idle, (unsigned long long)c.c_sessions,
+	    c.c_sessions == 1 ? "" : "s");
 	if (strcmp(line, notify_last) == 0)
 		return;
 	memcpy(notify_last, line, sizeof(line));
