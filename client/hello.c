@@ -54,6 +54,7 @@ static void	die(int, const char *, ...)
 		    __attribute__((__format__(__printf__, 2, 3), __noreturn__));
 static void	show(const struct hello *, const char *, size_t);
 static void	receive(struct hello *, int);
+static const char *raw_hint(const struct hello *);
 static void	send_line(struct hello *, const char *, size_t);
 static void	finish(struct hello *);
 static int	parse_seconds(const char *);
@@ -140,6 +141,20 @@ show(const struct hello *h, const char *p, size_t len)
 }
 
 /*
+ * After a wait that brought bytes but no newline, in line mode: the
+ * server is most likely a raw-framing one (Framing raw), whose answers
+ * never end a line.  Say so with the timeout.
+ */
+static const char *
+raw_hint(const struct hello *h)
+{
+	if (h->h_raw || h->h_net.lr_end == h->h_net.lr_start)
+		return "";
+	return "; it sent bytes with no newline: if it uses raw framing, "
+	    "try -r";
+}
+
+/*
  * Read one answer (a line, or in raw framing whatever one read brings)
  * and print it on a line of its own.  A close is an error unless
  * closing_ok says the session is ending.
@@ -177,8 +192,9 @@ receive(struct hello *h, int closing_ok)
 			return;
 		die(EX_CLOSED, "server closed the connection");
 	case LR_TIMEOUT:
-		die(EX_TIMEOUT, "no answer from %s port %s within %lld s",
-		    h->h_host, h->h_port, (long long)(h->h_wait_ms / 1000));
+		die(EX_TIMEOUT, "no answer from %s port %s within %lld s%s",
+		    h->h_host, h->h_port, (long long)(h->h_wait_ms / 1000),
+		    raw_hint(h));
 	case LR_TOOLONG:
 		die(EX_CLOSED, "answer longer than %d bytes", ANSWER_MAX);
 	default:
@@ -282,7 +298,7 @@ main(int argc, char *argv[])
 	h.h_port = argc > 1 ? argv[1] : "9999";
 	h.h_host = addr_unbracket(h.h_host, bare, sizeof(bare));
 	if (addr_port(h.h_port, err, sizeof(err)) == -1)
-		die(EX_USAGE, "%s", err);
+		usage_error(err);
 	h.h_prompt = !quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	h.h_show = !h.h_raw && isatty(STDOUT_FILENO) ? ESC_TEXT | esc_locale() :
 	    -1;

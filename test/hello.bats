@@ -96,6 +96,13 @@ teardown() {
 	assert_equal "$stderr" "hello: no answer from 127.0.0.1 port $PORT within 1 s"
 }
 
+@test "error: a line-mode session with a raw-framing server says to try -r" {
+	start_hellod -w 1 -C 'Framing raw'
+	run -3 --separate-stderr hello -w 1 127.0.0.1 "$PORT" <<<'michael'
+	assert_output ''
+	assert_equal "$stderr" "hello: no answer from 127.0.0.1 port $PORT within 1 s; it sent bytes with no newline: if it uses raw framing, try -r"
+}
+
 @test "error: the server closes early on a long line (exit 4), the error line shown" {
 	start_hellod -w 1 -C 'MaxLineLength 4'
 	run -4 --separate-stderr hello 127.0.0.1 "$PORT" <<<'michael'
@@ -132,9 +139,9 @@ Try 'hello -h' for more information."
 	run -2 --separate-stderr hello --bogus
 	usage_error 'hello: unknown option --bogus'
 	run -2 --separate-stderr hello 127.0.0.1 99999
-	assert_equal "$stderr" 'hello: bad port "99999": out of range'
-	run -2 --separate-stderr hello 127.0.0.1 http
-	assert_equal "$stderr" 'hello: bad port "http": not a number'
+	usage_error 'hello: bad port "99999": out of range'
+	run -2 --separate-stderr hello 127.0.0.1 notaport
+	usage_error 'hello: bad port "notaport": not a number'
 	run -2 --separate-stderr hello -w 0 127.0.0.1
 	usage_error 'hello: -w: bad value "0": out of range (1 to 86400)'
 	run -2 --separate-stderr hello -w 1x 127.0.0.1
@@ -151,7 +158,7 @@ Try 'hello -h' for more information."
 	assert_output $'welcome!\nhello, tracy!'
 	# After --, "-r" is the port operand, not an option.
 	run -2 --separate-stderr hello -- 127.0.0.1 -r
-	assert_equal "$stderr" 'hello: bad port "-r": not a number'
+	usage_error 'hello: bad port "-r": not a number'
 }
 
 @test "-h lists every option on stdout and exits 0; -V the version" {
