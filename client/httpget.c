@@ -629,6 +629,8 @@ finish(struct fetch *f)
 		fail(f->f_name, f->f_err);
 		return EX_FILEIO;
 	}
+	if (!f->f_opt->op_quiet && !f->f_out.o_stdout)
+		prog_summary(&f->f_pr, f->f_out.o_final);
 	return EX_OK;
 }
 

@@ -126,10 +126,12 @@ struct progress {
 	int64_t	 pr_last;	/* io_now() at the last redraw */
 	int64_t	 pr_total;	/* -1 when unknown */
 	uint64_t pr_bytes;
+	int	 pr_len;	/* columns the last redraw took */
 };
 
 void	 prog_start(struct progress *, int on, int64_t total);
 void	 prog_update(struct progress *, size_t);
 void	 prog_end(struct progress *);
+void	 prog_summary(const struct progress *, const char *);
 
 #endif

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700	/* realpath() */
 
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -24,6 +25,7 @@ static int	out_mode(struct output *, const struct stat *);
 static int	out_tmp(struct output *, const struct stat *, char *, size_t);
 static int	out_place(struct output *, char *, size_t);
 static void	prog_draw(struct progress *, int64_t);
+static int	prog_width(void);
 static void	prog_size(char *, size_t, double);
 
 /* Return 1 when something (a dangling link included) has that name. */
@@ -300,9 +302,9 @@ prog_size(char *buf, size_t len, double v)
 static void
 prog_draw(struct progress *pr, int64_t now)
 {
-	char got[32], rate[32], eta[32] = "";
+	char got[32], rate[32], eta[32] = "", line[128];
 	double secs = (double)(now - pr->pr_start) / 1000, bps;
-	int pct = -1;
+	int pct = -1, n, width;
 
 	bps = secs > 0 ? (double)pr->pr_bytes / secs : 0;
 	prog_size(got, sizeof(got), (double)pr->pr_bytes);
@@ -317,13 +319,43 @@ prog_draw(struct progress *pr, int64_t now)
 			    left / 60, left % 60);
 		}
 	}
+	/*
+	 * One line that fits the terminal, or each redraw after the first
+	 * would start a new line: the wide form, else a compact one, cut
+	 * one column short of the edge.
+	 */
+	width = prog_width() - 1;
 	if (pct >= 0)
-		fprintf(stderr, "\r%3d%%  %12s  %12s/s%s   ", pct, got, rate,
-		    eta);
+		n = snprintf(line, sizeof(line), "%3d%%  %12s  %12s/s%s", pct,
+		    got, rate, eta);
 	else
-		fprintf(stderr, "\r%12s  %12s/s   ", got, rate);
+		n = snprintf(line, sizeof(line), "%12s  %12s/s", got, rate);
+	if (n > width)
+		n = pct >= 0 ? snprintf(line, sizeof(line), "%d%% %s %s/s", pct,
+		    got, rate) : snprintf(line, sizeof(line), "%s %s/s", got, rate);
+	if (n > width)
+		n = width > 0 ? width : 0;
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	/* Blanks over what a longer line before left behind. */
+	fprintf(stderr, "\r%.*s%*s", n, line, pr->pr_len > n ?
+	    pr->pr_len - n : 0, "");
+	pr->pr_len = n > pr->pr_len ? n : pr->pr_len;
 	pr->pr_drawn = 1;
 	pr->pr_last = now;
+}
+
+/* Standard error's terminal width in columns; 80 when it says none. */
+static int
+prog_width(void)
+{
+#ifdef TIOCGWINSZ
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+#endif
+	return 80;
 }
 
 /* Count n more bytes; redraw at most ten times a second. */
@@ -346,6 +378,26 @@ void
 prog_end(struct progress *pr)
 {
 	if (pr->pr_on && pr->pr_drawn)
-		fprintf(stderr, "\r%60s\r", "");
+		fprintf(stderr, "\r%*s\r", pr->pr_len, "");
 	pr->pr_drawn = 0;
+}
+
+/*
+ * After a download to a file, say what was saved, how much and how
+ * fast, on standard error, as wget does.
+ */
+void
+prog_summary(const struct progress *pr, const char *name)
+{
+	char got[32], rate[32];
+	double secs = (double)(io_now() - pr->pr_start) / 1000;
+
+	prog_size(got, sizeof(got), (double)pr->pr_bytes);
+	if (secs <= 0) {
+		fprintf(stderr, "'%s' saved [%s in under 1 ms]\n", name, got);
+		return;
+	}
+	prog_size(rate, sizeof(rate), (double)pr->pr_bytes / secs);
+	fprintf(stderr, "'%s' saved [%s in %.3f s, %s/s]\n", name, got, secs,
+	    rate);
 }

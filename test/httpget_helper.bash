@@ -119,3 +119,10 @@ same_as_curl() {
 maxrss() {
 	http_test maxrss "$@"
 }
+
+# saved NAME: stderr is "Saving to 'NAME'", then the line that says what
+# was saved, how much and how fast.
+saved() {
+	assert_equal "${stderr%%$'\n'*}" "Saving to '$1'"
+	assert_regex "${stderr#*$'\n'}" "^'$1' saved \\[[0-9.]+ [KMGT]?i?B in (under 1 ms|[0-9]+\\.[0-9]{3} s, [0-9.]+ [KMGT]?i?B/s)\\]$"
+}

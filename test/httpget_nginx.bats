@@ -96,7 +96,7 @@ HTTP/1.1 200 OK'
 	assert_output ''
 	assert_equal "$stderr" ''
 	run --separate-stderr -0 httpget -f "$BASE/small.txt"
-	assert_equal "$stderr" "Saving to 'small.txt'"
+	saved small.txt
 }
 
 @test "-o names a file that is replaced; the default name is not" {

@@ -308,9 +308,21 @@ EOF
 	assert_output --partial '100%'
 	assert_output --partial '8 B'
 	assert_output --partial "Saving to 'out'"
-	assert_output --regexp "\\\\r +\\\\r[\"']\$"
+	assert_output --regexp "\\\\r +\\\\r'out' saved \\["
 	run -0 cat out
 	assert_output content
+}
+
+@test "on a terminal 40 columns wide, each redraw of the progress bar fits in 39" {
+	start_rawhttp ok
+	run -0 python3 "$TOP/test/pty_stderr.py" --cols 40 0 httpget -o out "$(url /file)"
+	assert_output --partial '100%'
+	# Every redraw: what lies between carriage returns, lines left out.
+	run -0 python3 -c 'import ast, sys
+out = ast.literal_eval(sys.argv[1]).replace(b"\r\n", b"\n")
+for piece in out.split(b"\r"):
+    if b"\n" not in piece and len(piece) > 39:
+        sys.exit("too wide: %r" % piece)' "$output"
 }
 
 # --- the local name and what is written where ----------------------------
@@ -318,7 +330,7 @@ EOF
 @test "a redirect to a dotfile saves under the typed URL's name" {
 	start_rawhttp dotfile
 	run --separate-stderr -0 httpget "$(url /report.txt)"
-	assert_equal "$stderr" "Saving to 'report.txt'"
+	saved report.txt
 	run -0 cat report.txt
 	assert_output secret
 	[ ! -e .bashrc ]
@@ -332,12 +344,12 @@ EOF
 @test "--trust-server-names names the file after the final URL, never a dotfile" {
 	start_rawhttp dotfile
 	run --separate-stderr -0 httpget --trust-server-names "$(url /plain)"
-	assert_equal "$stderr" "Saving to 'final.txt'"
+	saved final.txt
 	run -0 cat final.txt
 	assert_output final
 	[ ! -e plain ]
 	run --separate-stderr -0 httpget "$(url /report.txt)" --trust-server-names
-	assert_equal "$stderr" "Saving to '_bashrc'"
+	saved _bashrc
 	run -0 cat _bashrc
 	assert_output secret
 	[ ! -e .bashrc ]
@@ -346,9 +358,9 @@ EOF
 @test "a typed name that starts with a dot is saved with an underscore" {
 	start_rawhttp ok
 	run --separate-stderr -0 httpget "$(url /.profile)"
-	assert_equal "$stderr" "Saving to '_profile'"
+	saved _profile
 	run --separate-stderr -0 httpget "$(url /%2Essh)"
-	assert_equal "$stderr" "Saving to '_ssh'"
+	saved _ssh
 	[ ! -e .profile ] && [ ! -e .ssh ]
 	run -0 cat _ssh
 	assert_output content
@@ -357,7 +369,7 @@ EOF
 @test "Saving to names the file on stderr; not with -q, not with -o -" {
 	start_rawhttp ok
 	run --separate-stderr -0 httpget -o out "$(url /file)"
-	assert_equal "$stderr" "Saving to 'out'"
+	saved out
 	run --separate-stderr -0 httpget -q -f -o out "$(url /file)"
 	assert_equal "$stderr" ''
 	run --separate-stderr -0 httpget -q -o - "$(url /file)"
