@@ -274,9 +274,10 @@ st_full(const struct st_snap *sn, FILE *fp)
 	    (unsigned long long)sn->sn_messages,
 	    (unsigned long long)(sn->sn_bytes_in / KBYTE),
 	    (unsigned long long)(sn->sn_bytes_out / KBYTE));
-	fprintf(fp, "%u sessions being served, %u workers finishing, "
-	    "%u idle workers, %u starting\n\n", c.busy, c.graceful, c.idle,
-	    c.starting);
+	fprintf(fp, "%u session%s being served, %u worker%s finishing, "
+	    "%u idle worker%s, %u starting\n\n", c.busy, c.busy == 1 ? "" :
+	    "s", c.graceful, c.graceful == 1 ? "" : "s", c.idle, c.idle == 1 ?
+	    "" : "s", c.starting);
 	st_scoreboard(sn, fp, 1);
 	fputs("\nScoreboard key: \"_\" waiting for a connection, \"S\" "
 	    "starting, \"R\" reading a message,\n\"W\" writing an answer, "

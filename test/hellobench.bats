@@ -72,6 +72,13 @@ start_logged() {
 	assert_output 500
 }
 
+@test "one connection is said in the singular" {
+	start_logged -w 1
+	run -0 hellobench -n 1 -c 1 127.0.0.1 "$PORT"
+	assert_line --index 0 "mode:      session, line framing, 1 connection to 127.0.0.1 port $PORT"
+	assert_line --index 1 'sessions:  1 ok, 0 failed, over 1 connection'
+}
+
 @test "-c larger than -n opens only -n connections" {
 	start_logged -w 2
 	run -0 hellobench -n 3 -c 50 127.0.0.1 "$PORT"

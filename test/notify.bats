@@ -47,8 +47,8 @@ messages() {
 	assert_line --regexp '^IdleWorkers: [12]$'
 	run -0 sed -n 1p "$NLOG"
 	assert_output "READY=1 MAINPID=$HELLOD_PID"
-	# start_hellod's probe of the port was a session too.
-	wait_until 5 seen '^STATUS=0 busy, 2 idle, [0-9]+ sessions served$'
+	# start_hellod's probe of the port was a session too: one, singular.
+	wait_until 5 seen '^STATUS=0 busy, 2 idle, 1 session served$'
 	run -0 talk "$PORT" <<<$'michael\nexit'
 	n=$(hellod -l "127.0.0.1:$PORT" -k status | sed -n 's/^Total Accesses: //p')
 	wait_until 5 seen "^STATUS=0 busy, 2 idle, $n sessions served\$"

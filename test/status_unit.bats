@@ -150,7 +150,7 @@ Scoreboard: _W.RG"
 	TZ=UTC run -0 status_test text full
 	assert_line --index 0 'hellod status for example.org (pid 4242)'
 	assert_line 'Server uptime: 1 day 1 hour 1 minute 1 second'
-	assert_line '2 sessions being served, 1 workers finishing, 1 idle workers, 0 starting'
+	assert_line '2 sessions being served, 1 worker finishing, 1 idle worker, 0 starting'
 	assert_line '_W.RG'
 	assert_line ' Slot     PID   Gen M      SS  Sessions  Messages        Bytes  Client'
 	assert_line '    0     101     2 _       5        10        50          900  -'
