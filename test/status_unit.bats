@@ -138,6 +138,7 @@ BytesPerReq: 120.832
 DurationPerReq: 123.456
 ServerPid: 4242
 Total Messages: 5000
+Unlogged Accesses: 0
 MinSpareServers: 1
 MaxSpareServers: 3
 BusyWorkers: 2
