@@ -621,6 +621,8 @@ head_end(struct fetch *f)
 static int
 finish(struct fetch *f)
 {
+	char name[sizeof(f->f_out.o_final) * 4];
+
 	prog_end(&f->f_pr);
 	if (!f->f_outopen)
 		return EX_OK;
@@ -629,8 +631,12 @@ finish(struct fetch *f)
 		fail(f->f_name, f->f_err);
 		return EX_FILEIO;
 	}
-	if (!f->f_opt->op_quiet && !f->f_out.o_stdout)
-		prog_summary(&f->f_pr, f->f_out.o_final);
+	if (!f->f_opt->op_quiet && !f->f_out.o_stdout) {
+		/* The name as "Saving to" gave it: escaped. */
+		(void)esc_bytes(name, sizeof(name), f->f_out.o_final,
+		    strlen(f->f_out.o_final), f->f_esc);
+		prog_summary(&f->f_pr, name);
+	}
 	return EX_OK;
 }
 
