@@ -98,6 +98,7 @@ BytesPerReq
 DurationPerReq
 ServerPid
 Total Messages
+Unlogged Accesses
 MinSpareServers
 MaxSpareServers
 BusyWorkers
