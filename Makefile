@@ -38,7 +38,7 @@ COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
 COMMON_HDR = common/io.h common/linereader.h common/addr.h common/net.h \
 	  common/cidr.h common/opt.h common/num.h common/esc.h
 SERVER_OBJ = server/main.o $(SERVER_LIB)
-SERVER_LIB = server/config.o server/master.o server/pool.o \
+SERVER_LIB = server/config.o server/master.o server/listen.o server/pool.o \
 	  server/worker.o server/beat.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/pidfile.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/bye.o server/limit.o server/reclaim.o server/httpreq.o \

@@ -337,6 +337,20 @@ struct worker {
 	char			*w_out;		/* the answer being sent */
 };
 
+/*
+ * The master's listening sockets (listen.c): main.c's array of
+ * cf_nlisten descriptors, and what a graceful stop, or a restart that
+ * closes some of them, is doing with their accept queues.
+ */
+struct listeners {
+	int			*ls_fd;
+	int			 ls_draining;	/* graceful stop: queues first */
+	int			 ls_drop_looked; /* restart: dropped ones seen */
+	int			 ls_drop[MAX_LISTEN]; /* ... those with a queue */
+	int			 ls_ndrop;
+	int64_t			 ls_drop_by;	/* ... served until then */
+};
+
 /* One accepted connection, as the session receives it. */
 struct conn {
 	int			 cn_fd;
@@ -387,6 +401,12 @@ int	 sb_attach(struct scoreboard *, const char *path, char *err,
 void	 sb_destroy(struct scoreboard *, const char *path);
 void	 sb_set_state(struct sb_slot *, char state);
 void	 sb_wake_on_demand(struct scoreboard *, int fd);
+void	 sb_pool(struct scoreboard *, const struct config *);
+void	 sb_max_workers(struct scoreboard *, int);
+void	 sb_generation(struct scoreboard *, uint32_t gen);
+void	 sb_reloaded(struct scoreboard *, const char *why);
+void	 sb_reopened(struct scoreboard *, int failed);
+int	 sb_room(const struct scoreboard *);
 void	 sb_reap(struct scoreboard *, int slot);
 void	 sb_counts(const struct scoreboard *, struct sb_counts *);
 void	 sb_exit(struct scoreboard *, int status, int young, int watchdog);
@@ -397,10 +417,21 @@ void	 sb_snapshot(const struct scoreboard *, struct st_snap *,
 char	*sb_path(const char *pidfile, char *buf, size_t len);
 
 /* master.c */
-int	 master_bind(struct config *, int *lfd, char *err,
-	    size_t errlen);
 int	 master_main(struct config *, const struct cmdline *, int *lfd,
 	    int detached, int readyfd, int pidfd);
+
+/* listen.c */
+int	 listen_open(const struct config *, const struct config *old,
+	    const int *oldfd, int *lfd, char *err, size_t errlen);
+int	 listen_bind(struct config *, int *lfd, char *err, size_t errlen);
+void	 listen_adopt(struct listeners *, int n, const int *nfd, int nn);
+void	 listen_close(struct listeners *, int n);
+void	 listen_drain(struct listeners *, int n);
+int	 listen_drained(const struct listeners *, int n);
+int	 listen_dropping(struct listeners *, const struct config *,
+	    const struct cmdline *);
+void	 listen_drop_end(struct listeners *, int n);
+void	 listen_say_reset(const int *fd, int n, const char *why);
 
 /* notify.c */
 void	 notify_init(void);

@@ -402,7 +402,7 @@ start(struct config *cf, const struct cmdline *cl, int daemonize)
 		syslog_check(cf);
 		readyfd = detach();
 	}
-	if (master_bind(cf, lfd, err, sizeof(err)) == -1)
+	if (listen_bind(cf, lfd, err, sizeof(err)) == -1)
 		die_bind(cf, err);
 	/*
 	 * With no Listen, the sockets a service manager handed over replace

@@ -173,6 +173,70 @@ sb_wake_on_demand(struct scoreboard *sb, int fd)
 }
 
 /*
+ * The master's part of the header, written here only.  The pool as it
+ * runs, TTIN and TTOU included, for "-k status".
+ */
+void
+sb_pool(struct scoreboard *sb, const struct config *cf)
+{
+	struct sb_header *sh = sb->sb_hdr;
+
+	sh->sh_fixed = cf->cf_fixed;
+	sh->sh_pool_size = cf->cf_fixed ? cf->cf_max_workers : 0;
+	sh->sh_min_spare = cf->cf_min_spare;
+	sh->sh_max_spare = cf->cf_max_spare;
+}
+
+/* MaxRequestWorkers as the last start or restart set it. */
+void
+sb_max_workers(struct scoreboard *sb, int max)
+{
+	sb->sb_hdr->sh_max_workers = (uint32_t)max;
+}
+
+/* A restart has made gen the current generation. */
+void
+sb_generation(struct scoreboard *sb, uint32_t gen)
+{
+	sb->sb_hdr->sh_generation = gen;
+	sb->sb_hdr->sh_restarted = (int64_t)time(NULL);
+}
+
+/*
+ * A restart done (why NULL) or failed: what "-k graceful" waits on, the
+ * reason first, then the count it watches.
+ */
+void
+sb_reloaded(struct scoreboard *sb, const char *why)
+{
+	struct sb_header *sh = sb->sb_hdr;
+
+	if (why != NULL) {
+		snprintf(sh->sh_reload_why, sizeof(sh->sh_reload_why), "%s",
+		    why);
+		sh->sh_reload_failed = 1;
+		atomic_thread_fence(memory_order_release);
+	} else
+		sh->sh_reload_failed = 0;
+	sh->sh_reloads++;
+}
+
+/* A log reopen done or failed: what "-k reopen" waits on. */
+void
+sb_reopened(struct scoreboard *sb, int failed)
+{
+	sb->sb_hdr->sh_reopen_failed = failed != 0;
+	sb->sb_hdr->sh_reopens++;
+}
+
+/* The workers one generation has room for (see master_setup()). */
+int
+sb_room(const struct scoreboard *sb)
+{
+	return (int)(sb->sb_nslots / SB_GENERATIONS);
+}
+
+/*
  * Post a worker's new state and when it began, and keep the idle count.
  * No system call, except the one byte that says the last idle worker
  * just got busy.
