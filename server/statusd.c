@@ -482,10 +482,10 @@ sd_refused_log(struct statusd *sd, int64_t now)
 	    now < sd->sd_refused_at + STATUS_REFUSED_LOG_MS)
 		return;
 	if (sd->sd_refused == 1)
-		log_msg(LOG_L_WARN, "refused %s: not in StatusAllow",
+		log_warnx("refused %s: not in StatusAllow",
 		    sd->sd_refused_peer);
 	else
-		log_msg(LOG_L_WARN, "refused %lu clients not in StatusAllow "
+		log_warnx("refused %lu clients not in StatusAllow "
 		    "within a second, the last %s", sd->sd_refused,
 		    sd->sd_refused_peer);
 	sd->sd_refused = 0;
