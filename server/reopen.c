@@ -132,12 +132,12 @@ reopen_master(void)
 
 	log_files(&errfd, &accfd, &errpath, &accpath);
 	if (errfd != -1 && reopen_file(errfd, errpath, why, sizeof(why)) == -1) {
-		log_msg(LOG_L_WARN, "cannot reopen ErrorLog %s; still writing "
+		log_warnx("cannot reopen ErrorLog %s; still writing "
 		    "to the old file: %s", errpath, why);
 		rc = -1;
 	}
 	if (accfd != -1 && reopen_file(accfd, accpath, why, sizeof(why)) == -1) {
-		log_msg(LOG_L_WARN, "cannot reopen CustomLog %s; still writing "
+		log_warnx("cannot reopen CustomLog %s; still writing "
 		    "to the old file: %s", accpath, why);
 		rc = -1;
 	}

@@ -552,7 +552,7 @@ upgrade_old_gone(void)
 	file = unlink(oldbin) == 0;
 	board = unlink(sb_path(oldbin, sb, sizeof(sb))) == 0;
 	if (file || board)
-		log_msg(LOG_L_WARN, "upgrade: the old master (pid %ld) died "
+		log_warnx("upgrade: the old master (pid %ld) died "
 		    "before the upgrade was over; removed what it left: %s%s%s",
 		    (long)up_old, file ? oldbin : "", file && board ? ", " : "",
 		    board ? sb : "");
