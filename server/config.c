@@ -70,8 +70,12 @@ static const struct directive directives[] = {
 	{ "WorkerTimeout",		T_INT, OFF(cf_worker_timeout), 0, 86400, 0 },
 };
 
+/* Framing values, in enum framing order. */
+static const char *const framing_words[] = { "line", "raw" };
+/* ProxyProtocol values: on is the first. */
+static const char *const onoff_words[] = { "on", "off" };
 /* AcceptMutex values, in enum accept_mech order. */
-static const char *accept_words[] = { "default", "epoll", "pthread" };
+static const char *const accept_words[] = { "default", "epoll", "pthread" };
 _Static_assert(sizeof(accept_words) / sizeof(accept_words[0]) == ACCEPT_MAX,
     "one word per enum accept_mech");
 
@@ -82,8 +86,19 @@ const char *const cf_levels[LOG_L_MAX] = {
 _Static_assert(sizeof(cf_levels) / sizeof(cf_levels[0]) == LOG_L_MAX,
     "one LogLevel word for each level");
 
+/* cf_word() on a table of words, within cf_apply(). */
+#define CF_WORD(words)	cf_word(d, value, (words), \
+			    sizeof(words) / sizeof((words)[0]), err, errlen)
+
 static int	cf_number(const struct directive *, const char *, long *,
 		    char *, size_t);
+static int	cf_string(const struct directive *, char *, const char *,
+		    char *, size_t);
+static int	cf_listen(struct config *, const char *, char *, size_t);
+static int	cf_status_listen(struct config *, struct hostport *,
+		    const char *, char *, size_t);
+static int	cf_word(const struct directive *, const char *,
+		    const char *const *, size_t, char *, size_t);
 static int	cf_apply(struct config *, const struct directive *,
 		    const char *, char *, size_t);
 static int	cf_allow(struct allow *, const char *, const char *, char *,
@@ -135,13 +150,84 @@ cf_number(const struct directive *d, const char *value, long *out,
 	return 0;
 }
 
+/* T_STR: a file or user name, to be copied into field. */
+static int
+cf_string(const struct directive *d, char *field, const char *value,
+    char *err, size_t errlen)
+{
+	/* A name of blanks only names no file and no user. */
+	if (value[0] != '\0' && value[strspn(value, " \t")] == '\0') {
+		snprintf(err, errlen, "%s: bad value \"%s\": only blanks",
+		    d->d_name, value);
+		return -1;
+	}
+	if (strlen(value) >= d->d_size) {
+		snprintf(err, errlen, "%s: value too long", d->d_name);
+		return -1;
+	}
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
+}
+
+/* T_LISTEN: one more address to listen on. */
+static int
+cf_listen(struct config *cf, const char *value, char *err, size_t errlen)
+{
+	if (cf->cf_nlisten == MAX_LISTEN) {
+		snprintf(err, errlen, "Listen: more than %d addresses",
+		    MAX_LISTEN);
+		return -1;
+	}
+	if (addr_parse(value, &cf->cf_listen[cf->cf_nlisten], err,
+	    errlen) == -1)
+		return -1;
+	cf->cf_nlisten++;
+	return 0;
+}
+
+/* T_ADDR (StatusListen): one address, or none. */
+static int
+cf_status_listen(struct config *cf, struct hostport *field,
+    const char *value, char *err, size_t errlen)
+{
+	if (strcasecmp(value, "none") == 0) {
+		cf->cf_has_status = 0;
+		return 0;
+	}
+	if (addr_parse(value, field, err, errlen) == -1)
+		return -1;
+	cf->cf_has_status = 1;
+	return 0;
+}
+
+/*
+ * A directive that takes one of n words: the index of value (any case)
+ * among them, or -1 with an error that lists them ("expected a, b or c").
+ */
+static int
+cf_word(const struct directive *d, const char *value,
+    const char *const *words, size_t n, char *err, size_t errlen)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(value, words[i]) == 0)
+			return (int)i;
+	len = (size_t)snprintf(err, errlen, "%s: bad value \"%s\": expected",
+	    d->d_name, value);
+	for (i = 0; i < n && len < errlen; i++)
+		len += (size_t)snprintf(err + len, errlen - len, "%s%s",
+		    i == 0 ? " " : i == n - 1 ? " or " : ", ", words[i]);
+	return -1;
+}
+
 static int
 cf_apply(struct config *cf, const struct directive *d, const char *value,
     char *err, size_t errlen)
 {
 	char *field = (char *)cf + d->d_off;
 	long v;
-	size_t i;
+	int i;
 
 	switch (d->d_type) {
 	case T_INT:
@@ -154,77 +240,31 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 			*(long *)(void *)field = v;
 		return 0;
 	case T_STR:
-		/* A name of blanks only names no file and no user. */
-		if (value[0] != '\0' && value[strspn(value, " \t")] == '\0') {
-			snprintf(err, errlen, "%s: bad value \"%s\": only "
-			    "blanks", d->d_name, value);
-			return -1;
-		}
-		if (strlen(value) >= d->d_size) {
-			snprintf(err, errlen, "%s: value too long", d->d_name);
-			return -1;
-		}
-		memcpy(field, value, strlen(value) + 1);
-		return 0;
+		return cf_string(d, field, value, err, errlen);
 	case T_LISTEN:
-		if (cf->cf_nlisten == MAX_LISTEN) {
-			snprintf(err, errlen, "Listen: more than %d addresses",
-			    MAX_LISTEN);
-			return -1;
-		}
-		if (addr_parse(value, &cf->cf_listen[cf->cf_nlisten], err,
-		    errlen) == -1)
-			return -1;
-		cf->cf_nlisten++;
-		return 0;
+		return cf_listen(cf, value, err, errlen);
+	case T_ADDR:
+		return cf_status_listen(cf, (struct hostport *)(void *)field,
+		    value, err, errlen);
 	case T_FRAMING:
-		if (strcasecmp(value, "line") == 0)
-			cf->cf_framing = FRAMING_LINE;
-		else if (strcasecmp(value, "raw") == 0)
-			cf->cf_framing = FRAMING_RAW;
-		else {
-			snprintf(err, errlen, "Framing: bad value \"%s\": "
-			    "expected line or raw", value);
+		if ((i = CF_WORD(framing_words)) == -1)
 			return -1;
-		}
+		cf->cf_framing = i == 0 ? FRAMING_LINE : FRAMING_RAW;
 		return 0;
 	case T_ACCEPT:
-		for (i = 0; i < ACCEPT_MAX; i++)
-			if (strcasecmp(value, accept_words[i]) == 0) {
-				cf->cf_accept = (enum accept_mech)i;
-				return 0;
-			}
-		snprintf(err, errlen, "AcceptMutex: bad value \"%s\": "
-		    "expected default, epoll or pthread", value);
-		return -1;
-	case T_ADDR:
-		/* StatusListen: one address, or none. */
-		if (strcasecmp(value, "none") == 0) {
-			cf->cf_has_status = 0;
-			return 0;
-		}
-		if (addr_parse(value, (struct hostport *)(void *)field, err,
-		    errlen) == -1)
+		if ((i = CF_WORD(accept_words)) == -1)
 			return -1;
-		cf->cf_has_status = 1;
+		cf->cf_accept = (enum accept_mech)i;
 		return 0;
 	case T_LOGLEVEL:
-		for (i = 0; i < LOG_L_MAX; i++)
-			if (strcasecmp(value, cf_levels[i]) == 0) {
-				cf->cf_loglevel = (int)i;
-				return 0;
-			}
-		snprintf(err, errlen, "LogLevel: bad value \"%s\": expected "
-		    "emerg, alert, crit, error, warn, notice, info or debug",
-		    value);
-		return -1;
-	case T_ONOFF:
-		if (strcasecmp(value, "on") != 0 && strcasecmp(value, "off") != 0) {
-			snprintf(err, errlen, "%s: bad value \"%s\": expected "
-			    "on or off", d->d_name, value);
+		if ((i = CF_WORD(cf_levels)) == -1)
 			return -1;
-		}
-		*(int *)(void *)field = strcasecmp(value, "on") == 0;
+		cf->cf_loglevel = i;
+		return 0;
+	case T_ONOFF:
+		if ((i = CF_WORD(onoff_words)) == -1)
+			return -1;
+		*(int *)(void *)field = i == 0;
 		return 0;
 	case T_ALLOWS:
 		return cf_allow((struct allow *)(void *)field, d->d_name, value,
