@@ -58,6 +58,8 @@ static const char *raw_hint(const struct hello *);
 static void	send_line(struct hello *, const char *, size_t);
 static void	finish(struct hello *);
 static int	parse_seconds(const char *);
+static int	parse_args(struct hello *, int, char *[]);
+static void	converse(struct hello *);
 
 /* -h, --help: the whole help on standard output. */
 static void
@@ -245,21 +247,18 @@ finish(struct hello *h)
 	}
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * The options and the [host [port]] operands into h; return the address
+ * family -4 or -6 asks for.
+ */
+static int
+parse_args(struct hello *h, int argc, char *argv[])
 {
-	static char netbuf[ANSWER_MAX + 2], inbuf[IN_MAX + 2];
 	static char bare[ADDR_HOSTMAX];
-	struct hello h;
 	struct opt o;
-	const char *line;
 	char err[512];
-	size_t len;
-	int ch, family = AF_UNSPEC, quiet = 0, st;
+	int ch, family = AF_UNSPEC, quiet = 0;
 
-	memset(&h, 0, sizeof(h));
-	h.h_wait_ms = 30000;
-	signal(SIGPIPE, SIG_IGN);
 	opt_init(&o, argc, argv);
 	while ((ch = opt_next(&o, "46hqrVw:", opt_std_longs)) != -1) {
 		switch (ch) {
@@ -275,34 +274,92 @@ main(int argc, char *argv[])
 			quiet = 1;
 			break;
 		case 'r':
-			h.h_raw = 1;
+			h->h_raw = 1;
 			break;
 		case 'V':
 			printf("hello %s\n", VERSION);
-			return EX_OK;
+			exit(EX_OK);
 		case 'w':
-			h.h_wait_ms = (int64_t)parse_seconds(o.o_arg) * 1000;
+			h->h_wait_ms = (int64_t)parse_seconds(o.o_arg) * 1000;
 			break;
 		default:
 			usage_error(o.o_err);
 		}
 	}
-	argc = o.o_nargs;
-	argv = o.o_args;
-	if (argc > 2) {
+	if (o.o_nargs > 2) {
 		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
-		    argv[2]);
+		    o.o_args[2]);
 		usage_error(err);
 	}
-	h.h_host = argc > 0 ? argv[0] : "127.0.0.1";
-	h.h_port = argc > 1 ? argv[1] : "9999";
-	h.h_host = addr_unbracket(h.h_host, bare, sizeof(bare));
-	if (addr_port(h.h_port, err, sizeof(err)) == -1)
+	h->h_host = o.o_nargs > 0 ? o.o_args[0] : "127.0.0.1";
+	h->h_port = o.o_nargs > 1 ? o.o_args[1] : "9999";
+	h->h_host = addr_unbracket(h->h_host, bare, sizeof(bare));
+	if (addr_port(h->h_port, err, sizeof(err)) == -1)
 		usage_error(err);
-	h.h_prompt = !quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-	h.h_show = !h.h_raw && isatty(STDOUT_FILENO) ? ESC_TEXT | esc_locale() :
-	    -1;
+	h->h_prompt = !quiet && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	h->h_show = !h->h_raw && isatty(STDOUT_FILENO) ?
+	    ESC_TEXT | esc_locale() : -1;
+	return family;
+}
 
+/*
+ * Send each line of standard input and print its answer, until the end
+ * of the input or "exit".  The server may also speak first.
+ */
+static void
+converse(struct hello *h)
+{
+	const char *line;
+	size_t len;
+	int st;
+
+	for (;;) {
+		if (h->h_prompt) {
+			fputs("> ", stdout);
+			fflush(stdout);
+		}
+		st = lr_read(&h->h_in, IO_NEVER, &line, &len);
+		if (st == LR_EOF || (st == LR_PARTIAL && len == 0))
+			return;
+		if (st == LR_WAKE) {
+			/*
+			 * The server spoke first (an error before it closes):
+			 * on a terminal, leave the prompt and any half-typed
+			 * line alone on theirs.
+			 */
+			if (h->h_prompt)
+				fputc('\n', stdout);
+			receive(h, 0);
+			continue;
+		}
+		if (st == LR_TOOLONG)
+			die(EX_INPUT, "input line longer than %d bytes", IN_MAX);
+		if (st == LR_ERROR)
+			die(EX_INPUT, "standard input: %s", strerror(errno));
+		if (len == 4 && memcmp(line, "exit", 4) == 0)
+			return;
+		/* Raw framing has no empty message: nothing would arrive. */
+		if (h->h_raw && len == 0)
+			continue;
+		send_line(h, line, len);
+		receive(h, 0);
+		if (st == LR_PARTIAL)
+			return;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static char netbuf[ANSWER_MAX + 2], inbuf[IN_MAX + 2];
+	struct hello h;
+	char err[512];
+	int family;
+
+	memset(&h, 0, sizeof(h));
+	h.h_wait_ms = 30000;
+	signal(SIGPIPE, SIG_IGN);
+	family = parse_args(&h, argc, argv);
 	h.h_fd = net_connect(h.h_host, h.h_port, family,
 	    io_deadline(h.h_wait_ms), err, sizeof(err));
 	if (h.h_fd == -1)
@@ -312,39 +369,7 @@ main(int argc, char *argv[])
 	/* A server that gives up on us (Timeout) must not wait for stdin. */
 	h.h_in.lr_wake[0] = h.h_fd;
 	receive(&h, 0);
-	for (;;) {
-		if (h.h_prompt) {
-			fputs("> ", stdout);
-			fflush(stdout);
-		}
-		st = lr_read(&h.h_in, IO_NEVER, &line, &len);
-		if (st == LR_EOF || (st == LR_PARTIAL && len == 0))
-			break;
-		if (st == LR_WAKE) {
-			/*
-			 * The server spoke first (an error before it closes):
-			 * on a terminal, leave the prompt and any half-typed
-			 * line alone on theirs.
-			 */
-			if (h.h_prompt)
-				fputc('\n', stdout);
-			receive(&h, 0);
-			continue;
-		}
-		if (st == LR_TOOLONG)
-			die(EX_INPUT, "input line longer than %d bytes", IN_MAX);
-		if (st == LR_ERROR)
-			die(EX_INPUT, "standard input: %s", strerror(errno));
-		if (len == 4 && memcmp(line, "exit", 4) == 0)
-			break;
-		/* Raw framing has no empty message: nothing would arrive. */
-		if (h.h_raw && len == 0)
-			continue;
-		send_line(&h, line, len);
-		receive(&h, 0);
-		if (st == LR_PARTIAL)
-			break;
-	}
+	converse(&h);
 	if (h.h_prompt)
 		fputc('\n', stdout);
 	finish(&h);
