@@ -166,6 +166,8 @@ static void	report_text(const struct bench *);
 static void	json_str(const char *);
 static void	report_json(const struct bench *);
 static void	check_message(const struct bench *, const char *);
+static void	parse_operands(struct bench *, int, char **);
+static int	parse_args(struct bench *, int, char *[], const char **);
 
 /* -h, --help: the whole help on standard output. */
 static void
@@ -900,18 +902,35 @@ check_message(const struct bench *b, const char *msg)
 		usage_error("-m: the server drops a CR at the end of a line");
 }
 
-int
-main(int argc, char *argv[])
+/* The [host [port]] operands into b. */
+static void
+parse_operands(struct bench *b, int nargs, char **args)
 {
-	static struct bench b;
 	static char bare[ADDR_HOSTMAX];
-	struct opt o;
-	const char *msg = "michael";
 	char err[512];
-	int ch, family = AF_UNSPEC, k;
 
-	b.b_conns = 16;
-	b.b_wait = 10 * NS;
+	if (nargs > 2) {
+		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
+		    args[2]);
+		usage_error(err);
+	}
+	b->b_host = addr_unbracket(nargs > 0 ? args[0] : "127.0.0.1", bare,
+	    sizeof(bare));
+	b->b_port = nargs > 1 ? args[1] : "9999";
+	if ((b->b_portnum = addr_port(b->b_port, err, sizeof(err))) == -1)
+		die(EX_USAGE, "%s", err);
+}
+
+/*
+ * The options and operands into b, the -m message into *msg; return the
+ * address family -4 or -6 asks for.
+ */
+static int
+parse_args(struct bench *b, int argc, char *argv[], const char **msg)
+{
+	struct opt o;
+	int ch, family = AF_UNSPEC;
+
 	opt_init(&o, argc, argv);
 	while ((ch = opt_next(&o, "46c:hjkm:n:rt:Vw:", opt_std_longs)) !=
 	    -1) {
@@ -923,51 +942,53 @@ main(int argc, char *argv[])
 			family = AF_INET6;
 			break;
 		case 'c':
-			b.b_conns = (int)parse_num("-c", o.o_arg, 1, CONN_MAX);
+			b->b_conns = (int)parse_num("-c", o.o_arg, 1, CONN_MAX);
 			break;
 		case 'h':
 			usage();
 		case 'j':
-			b.b_json = 1;
+			b->b_json = 1;
 			break;
 		case 'k':
-			b.b_persist = 1;
+			b->b_persist = 1;
 			break;
 		case 'm':
-			msg = o.o_arg;
+			*msg = o.o_arg;
 			break;
 		case 'n':
-			b.b_count = (uint64_t)parse_num("-n", o.o_arg, 1,
+			b->b_count = (uint64_t)parse_num("-n", o.o_arg, 1,
 			    LLONG_MAX);
 			break;
 		case 'r':
-			b.b_raw = 1;
+			b->b_raw = 1;
 			break;
 		case 't':
-			b.b_secs = parse_num("-t", o.o_arg, 1, 86400);
+			b->b_secs = parse_num("-t", o.o_arg, 1, 86400);
 			break;
 		case 'V':
 			printf("hellobench %s\n", VERSION);
-			return EX_OK;
+			exit(EX_OK);
 		case 'w':
-			b.b_wait = parse_num("-w", o.o_arg, 1, 86400) * NS;
+			b->b_wait = parse_num("-w", o.o_arg, 1, 86400) * NS;
 			break;
 		default:
 			usage_error(o.o_err);
 		}
 	}
-	argc = o.o_nargs;
-	argv = o.o_args;
-	if (argc > 2) {
-		snprintf(err, sizeof(err), "unexpected argument \"%.200s\"",
-		    argv[2]);
-		usage_error(err);
-	}
-	b.b_host = addr_unbracket(argc > 0 ? argv[0] : "127.0.0.1", bare,
-	    sizeof(bare));
-	b.b_port = argc > 1 ? argv[1] : "9999";
-	if ((b.b_portnum = addr_port(b.b_port, err, sizeof(err))) == -1)
-		die(EX_USAGE, "%s", err);
+	parse_operands(b, o.o_nargs, o.o_args);
+	return family;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct bench b;
+	const char *msg = "michael";
+	int family, k;
+
+	b.b_conns = 16;
+	b.b_wait = 10 * NS;
+	family = parse_args(&b, argc, argv, &msg);
 	check_message(&b, msg);
 	if (b.b_count == 0 && b.b_secs == 0)
 		b.b_count = 10000;
