@@ -78,6 +78,10 @@ static struct fetch fetch;
 static _Noreturn void usage(void);
 static _Noreturn void usage_error(const char *);
 static void	fail(const char *, const char *);
+static void	add_header(struct options *, const char *);
+static long	parse_redirs(const char *);
+static int64_t	parse_timeout(const char *);
+static void	set_option(struct options *, int, const struct opt *);
 static const char *parse_options(int, char **, struct options *);
 static int	has_ctl(const char *);
 static int	check_header(const char *);
@@ -203,6 +207,102 @@ check_header(const char *h)
 	    "0123456789!#$%&'*+-.^_`|~") == n ? 0 : -1;
 }
 
+/* -H: one more request header, checked. */
+static void
+add_header(struct options *op, const char *h)
+{
+	char err[300];
+
+	if (check_header(h) == -1) {
+		snprintf(err, sizeof(err), "bad header \"%.200s\""
+		    " (want 'Name: value')", h);
+		usage_error(err);
+	}
+	if (op->op_nheaders == MAXHEADERS)
+		usage_error("more than 64 -H options");
+	op->op_headers[op->op_nheaders++] = h;
+}
+
+/* -m: the most redirects to follow. */
+static long
+parse_redirs(const char *arg)
+{
+	char err[300];
+	long long v;
+	int rc;
+
+	if ((rc = num_parse(arg, 0, 1000000, &v)) != NUM_OK) {
+		num_error(err, sizeof(err), rc, "-m", arg, 0, 1000000);
+		usage_error(err);
+	}
+	return (long)v;
+}
+
+/* -T: seconds, maybe fractional, into milliseconds; 0 is -1, no limit. */
+static int64_t
+parse_timeout(const char *arg)
+{
+	char err[300], *end;
+	double t;
+
+	t = strtod(arg, &end);
+	if (*end != '\0' || end == arg || !(t >= 0) || t > 1e6) {
+		snprintf(err, sizeof(err), "-T: bad value \"%.200s\": "
+		    "expected 0 to 1000000 seconds", arg);
+		usage_error(err);
+	}
+	/* Round up: -T 0.0001 must not mean "no time at all". */
+	return t == 0 ? -1 : (int64_t)(t * 1000 + 0.999);
+}
+
+/* One option, c as opt_next() returned it, into op. */
+static void
+set_option(struct options *op, int c, const struct opt *o)
+{
+	switch (c) {
+	case 'A':
+		if (has_ctl(o->o_arg))
+			usage_error("-A: control character in the User-Agent");
+		op->op_agent = o->o_arg;
+		break;
+	case OPT_BINARY:
+		op->op_binary = 1;
+		break;
+	case 'f':
+		op->op_force = 1;
+		break;
+	case 'H':
+		add_header(op, o->o_arg);
+		break;
+	case 'h':
+		usage();
+	case 'I':
+		op->op_head = 1;
+		break;
+	case 'm':
+		op->op_maxredirs = parse_redirs(o->o_arg);
+		break;
+	case 'o':
+		op->op_output = o->o_arg;
+		break;
+	case 'q':
+		op->op_quiet = 1;
+		break;
+	case 'T':
+		op->op_timeout = parse_timeout(o->o_arg);
+		op->op_timeout_arg = o->o_arg;
+		break;
+	case OPT_TRUST:
+		op->op_trust_names = 1;
+		break;
+	case 'V':
+		printf("httpget %s\n", VERSION);
+		exit(EX_OK);
+	default:
+		usage_error(o->o_err);
+	}
+}
+
 /*
  * Read the options, anywhere on the command line, into op; return the
  * URL.  Every mistake is a usage error (exit 2).
@@ -210,84 +310,17 @@ check_header(const char *h)
 static const char *
 parse_options(int argc, char **argv, struct options *op)
 {
-	char err[300], *end;
-	long long v;
-	double t;
+	char err[300];
 	struct opt o;
-	int c, rc;
+	int c;
 
 	memset(op, 0, sizeof(*op));
 	op->op_maxredirs = 20;
 	op->op_timeout = 60000;
 	op->op_timeout_arg = "60";
 	opt_init(&o, argc, argv);
-	while ((c = opt_next(&o, "A:fH:hIm:o:qT:V", longopts)) != -1) {
-		switch (c) {
-		case 'A':
-			if (has_ctl(o.o_arg))
-				usage_error("-A: control character in the"
-				    " User-Agent");
-			op->op_agent = o.o_arg;
-			break;
-		case OPT_BINARY:
-			op->op_binary = 1;
-			break;
-		case 'f':
-			op->op_force = 1;
-			break;
-		case 'H':
-			if (check_header(o.o_arg) == -1) {
-				snprintf(err, sizeof(err), "bad header \"%.200s\""
-				    " (want 'Name: value')", o.o_arg);
-				usage_error(err);
-			}
-			if (op->op_nheaders == MAXHEADERS)
-				usage_error("more than 64 -H options");
-			op->op_headers[op->op_nheaders++] = o.o_arg;
-			break;
-		case 'h':
-			usage();
-		case 'I':
-			op->op_head = 1;
-			break;
-		case 'm':
-			if ((rc = num_parse(o.o_arg, 0, 1000000, &v)) != NUM_OK) {
-				num_error(err, sizeof(err), rc, "-m", o.o_arg, 0,
-				    1000000);
-				usage_error(err);
-			}
-			op->op_maxredirs = (long)v;
-			break;
-		case 'o':
-			op->op_output = o.o_arg;
-			break;
-		case 'q':
-			op->op_quiet = 1;
-			break;
-		case 'T':
-			t = strtod(o.o_arg, &end);
-			if (*end != '\0' || end == o.o_arg || !(t >= 0) ||
-			    t > 1e6) {
-				snprintf(err, sizeof(err), "-T: bad value "
-				    "\"%.200s\": expected 0 to 1000000 seconds",
-				    o.o_arg);
-				usage_error(err);
-			}
-			/* Round up: -T 0.0001 must not mean "no time at all". */
-			op->op_timeout = t == 0 ? -1 :
-			    (int64_t)(t * 1000 + 0.999);
-			op->op_timeout_arg = o.o_arg;
-			break;
-		case OPT_TRUST:
-			op->op_trust_names = 1;
-			break;
-		case 'V':
-			printf("httpget %s\n", VERSION);
-			exit(EX_OK);
-		default:
-			usage_error(o.o_err);
-		}
-	}
+	while ((c = opt_next(&o, "A:fH:hIm:o:qT:V", longopts)) != -1)
+		set_option(op, c, &o);
 	if (o.o_nargs == 0)
 		usage_error("missing URL");
 	if (o.o_nargs > 1) {
