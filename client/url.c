@@ -22,6 +22,8 @@
 static size_t	url_scheme(const char *);
 static int	url_authority(const char *, size_t, struct url *, char *,
 		    size_t);
+static const char *url_host6(const char *, size_t, struct url *);
+static const char *url_hostname(const char *, size_t, struct url *);
 static int	url_target(const char *, struct url *);
 static void	url_dots(char *);
 static int	hexval(int);
@@ -64,48 +66,28 @@ static int
 url_authority(const char *s, size_t n, struct url *u, char *err,
     size_t errlen)
 {
-	const char *port = NULL, *end = s + n;
-	struct in6_addr a6;
-	size_t hl, i;
+	const char *port, *end = s + n;
+	size_t hl;
 	long long pv = 80;
 
 	if (memchr(s, '@', n) != NULL) {
 		snprintf(err, errlen, "user names in URLs are not supported");
 		return -1;
 	}
-	if (n > 0 && s[0] == '[') {
-		const char *rb = memchr(s, ']', n);
-
-		if (rb == NULL || (rb + 1 < end && rb[1] != ':'))
-			goto badhost;
-		hl = (size_t)(rb - s - 1);
-		if (hl >= sizeof(u->u_host))
-			goto badhost;
-		memcpy(u->u_host, s + 1, hl);
-		u->u_host[hl] = '\0';
-		if (inet_pton(AF_INET6, u->u_host, &a6) != 1)
-			goto badhost;
-		if (rb + 1 < end)
-			port = rb + 2;
-	} else {
-		const char *colon = memchr(s, ':', n);
-
-		hl = colon != NULL ? (size_t)(colon - s) : n;
-		if (hl == 0 || hl >= sizeof(u->u_host))
-			goto badhost;
-		for (i = 0; i < hl; i++)
-			if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-			    s[i] != '.' && s[i] != '_')
-				goto badhost;
-		memcpy(u->u_host, s, hl);
-		u->u_host[hl] = '\0';
-		if (colon != NULL)
-			port = colon + 1;
+	if (n > 0 && s[0] == '[')
+		port = url_host6(s, n, u);
+	else
+		port = url_hostname(s, n, u);
+	if (port == NULL) {
+		snprintf(err, errlen, "bad host in URL");
+		return -1;
 	}
 	/* Digits only: "-80" or "+80" is no port. */
-	if (port != NULL && port < end && (*port == '-' ||
-	    num_parse_n(port, (size_t)(end - port), 1, 65535, &pv) != NUM_OK))
-		goto badport;
+	if (port < end && (*port == '-' ||
+	    num_parse_n(port, (size_t)(end - port), 1, 65535, &pv) != NUM_OK)) {
+		snprintf(err, errlen, "bad port in URL");
+		return -1;
+	}
 	snprintf(u->u_port, sizeof(u->u_port), "%lld", pv);
 	snprintf(u->u_hosthdr, sizeof(u->u_hosthdr),
 	    strchr(u->u_host, ':') ? "[%s]" : "%s", u->u_host);
@@ -115,12 +97,52 @@ url_authority(const char *s, size_t n, struct url *u, char *err,
 		    pv);
 	}
 	return 0;
-badhost:
-	snprintf(err, errlen, "bad host in URL");
-	return -1;
-badport:
-	snprintf(err, errlen, "bad port in URL");
-	return -1;
+}
+
+/*
+ * The bracketed IPv6 address that starts the authority s, n bytes, into
+ * u->u_host.  Return where its port starts (past the ':'; s + n for
+ * none), or NULL when it is no address.
+ */
+static const char *
+url_host6(const char *s, size_t n, struct url *u)
+{
+	const char *rb = memchr(s, ']', n), *end = s + n;
+	struct in6_addr a6;
+	size_t hl;
+
+	if (rb == NULL || (rb + 1 < end && rb[1] != ':'))
+		return NULL;
+	hl = (size_t)(rb - s - 1);
+	if (hl >= sizeof(u->u_host))
+		return NULL;
+	memcpy(u->u_host, s + 1, hl);
+	u->u_host[hl] = '\0';
+	if (inet_pton(AF_INET6, u->u_host, &a6) != 1)
+		return NULL;
+	return rb + 1 < end ? rb + 2 : end;
+}
+
+/*
+ * The host name or IPv4 address that starts the authority s, n bytes,
+ * into u->u_host.  Return as url_host6() does.
+ */
+static const char *
+url_hostname(const char *s, size_t n, struct url *u)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t hl, i;
+
+	hl = colon != NULL ? (size_t)(colon - s) : n;
+	if (hl == 0 || hl >= sizeof(u->u_host))
+		return NULL;
+	for (i = 0; i < hl; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '.' && s[i] != '_')
+			return NULL;
+	memcpy(u->u_host, s, hl);
+	u->u_host[hl] = '\0';
+	return colon != NULL ? colon + 1 : s + n;
 }
 
 /*
