@@ -20,6 +20,18 @@ usage_letters() {
 	    sed 's/^\[-//' | fold -w1
 }
 
+# options_described PROG PAGE N: PROG -h's synopsis has N option letters
+# and man/PAGE an ".It Fl" entry for each.
+options_described() {
+	local letters l
+	letters=$(usage_letters "$1")
+	[ "$(wc -w <<<"$letters")" -eq "$3" ] || fail "parsed: $letters"
+	for l in $letters; do
+		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/$2" ||
+		    fail "$2 has no .It Fl $l"
+	done
+}
+
 # synopsis PAGE: the SYNOPSIS section as plain text on one line.
 synopsis() {
 	mandoc -Tascii "$1" | col -b |
@@ -95,30 +107,15 @@ directives() {
 }
 
 @test "every option of hellod -h is described in hellod.8" {
-	letters=$(usage_letters hellod)
-	[ "$(wc -w <<<"$letters")" -eq 9 ] || fail "parsed: $letters"
-	for l in $letters; do
-		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hellod.8" ||
-		    fail "hellod.8 has no .It Fl $l"
-	done
+	options_described hellod hellod.8 9
 }
 
 @test "every option of hello -h is described in hello.1" {
-	letters=$(usage_letters hello)
-	[ "$(wc -w <<<"$letters")" -eq 7 ] || fail "parsed: $letters"
-	for l in $letters; do
-		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hello.1" ||
-		    fail "hello.1 has no .It Fl $l"
-	done
+	options_described hello hello.1 7
 }
 
 @test "every option of hellobench -h is described in hellobench.1" {
-	letters=$(usage_letters hellobench)
-	[ "$(wc -w <<<"$letters")" -eq 12 ] || fail "parsed: $letters"
-	for l in $letters; do
-		grep -q "^\.It Fl $l\( \|$\)" "$TOP/man/hellobench.1" ||
-		    fail "hellobench.1 has no .It Fl $l"
-	done
+	options_described hellobench hellobench.1 12
 }
 
 @test "every -k word of hellod is described in hellod.8" {
