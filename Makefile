@@ -129,10 +129,11 @@ fuzz:
 	mkdir -p test/fuzz-corpus/http test/fuzz-corpus/config \
 	    test/fuzz-corpus/proxy test/fuzz-corpus/httpreq
 	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c \
-	    common/esc.c
+	    common/esc.c common/num.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
 	    server/config.c common/addr.c common/num.c common/cidr.c
-	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c
+	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c \
+	    common/num.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_httpreq test/fuzz_httpreq.c \
 	    server/httpreq.c
 	./test/fuzz_http -max_total_time=$(FUZZ_SECONDS) test/fuzz-corpus/http

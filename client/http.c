@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "esc.h"
+#include "num.h"
 #include "httpget.h"
 
 enum {
@@ -30,8 +31,13 @@ enum {
 	HS_ERROR
 };
 
-/* Chunk sizes past this many hex digits could overflow 64 bits. */
-#define CHUNK_DIGITS	15
+/* The largest chunk size: 15 hex digits, well inside 64 bits. */
+#define CHUNK_MAX	((UINT64_C(1) << 60) - 1)
+/*
+ * The largest Content-Length: about 2^62 bytes, beyond any disk and
+ * exact in 64 bits (2^62 / 10 * 10 + 9, the bound it has always had).
+ */
+#define LENGTH_MAX	((UINT64_C(1) << 62) / 10 * 10 + 9)
 
 static int	http_getline(struct http_parser *, const char *, size_t,
 		    size_t *);
@@ -150,21 +156,21 @@ http_bad(struct http_parser *p, const char *what, const char *s, size_t len)
 static int
 http_status(struct http_parser *p, const char *s, size_t len)
 {
-	size_t i;
+	unsigned long long code;
+	size_t i, used;
 
 	if (len < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
 	    s[7] < '0' || s[7] > '9' || s[8] != ' ')
 		return -1;
-	for (i = 9; i < 12; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
+	if (num_scan(s + 9, 3, 10, 999, &code, &used) != NUM_OK || used != 3)
+		return -1;
 	if (len > 12 && s[12] != ' ')
 		return -1;
 	for (i = 12; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
 			return -1;
 	p->hp_minor = s[7] - '0';
-	p->hp_code = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	p->hp_code = (int)code;
 	return p->hp_code >= 100 && p->hp_code <= 599 ? 0 : -1;
 }
 
@@ -176,24 +182,19 @@ http_status(struct http_parser *p, const char *s, size_t len)
 static int
 http_length(struct http_parser *p, const char *s, size_t len)
 {
-	size_t i = 0;
-	uint64_t v;
-	int digits;
+	unsigned long long v;
+	size_t i = 0, used;
 
 	for (;;) {
 		while (i < len && is_ows(s[i]))
 			i++;
-		v = 0;
-		digits = 0;
-		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
-			/* 2^62 bytes is beyond any disk; it also keeps v exact. */
-			if (v > ((uint64_t)1 << 62) / 10)
-				goto bad;
-			v = v * 10 + (uint64_t)(s[i] - '0');
-		}
+		if (num_scan(s + i, len - i, 10, LENGTH_MAX, &v, &used) !=
+		    NUM_OK)
+			goto bad;
+		i += used;
 		while (i < len && is_ows(s[i]))
 			i++;
-		if (digits == 0 || (i < len && s[i] != ','))
+		if (i < len && s[i] != ',')
 			goto bad;
 		if (p->hp_haslen && p->hp_length != v) {
 			snprintf(p->hp_err, sizeof(p->hp_err),
@@ -356,29 +357,16 @@ http_head_end(struct http_parser *p, struct http_event *ev)
 static int
 http_chunk_size(struct http_parser *p, const char *s, size_t len)
 {
-	size_t i, sig = 0;
-	uint64_t v = 0;
-	int d;
+	unsigned long long v;
+	size_t i;
+	int rc;
 
-	for (i = 0; i < len; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
-			d = s[i] - '0';
-		else if (s[i] >= 'a' && s[i] <= 'f')
-			d = s[i] - 'a' + 10;
-		else if (s[i] >= 'A' && s[i] <= 'F')
-			d = s[i] - 'A' + 10;
-		else
-			break;
-		if (v != 0 || d != 0)
-			sig++;
-		if (sig > CHUNK_DIGITS) {
-			snprintf(p->hp_err, sizeof(p->hp_err),
-			    "chunk size too large");
-			return -1;
-		}
-		v = v * 16 + (uint64_t)d;
+	rc = num_scan(s, len, 16, CHUNK_MAX, &v, &i);
+	if (rc == NUM_RANGE) {
+		snprintf(p->hp_err, sizeof(p->hp_err), "chunk size too large");
+		return -1;
 	}
-	if (i == 0)
+	if (rc == NUM_BAD)
 		goto bad;
 	while (i < len && is_ows(s[i]))
 		i++;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "num.h"
 
 static int	cidr_prefix(const char *, int);
 static int	cidr_host_bits(const unsigned char *, int, int);
@@ -30,16 +31,13 @@ static const unsigned char cidr_v4mapped[12] = {
 static int
 cidr_prefix(const char *s, int max)
 {
-	int v = 0, n;
+	unsigned long long v;
+	size_t n = strlen(s), used;
 
-	for (n = 0; s[n] != '\0'; n++) {
-		if (n == 3 || s[n] < '0' || s[n] > '9')
-			return -1;
-		v = v * 10 + (s[n] - '0');
-	}
-	if (n == 0 || v > max)
+	if (num_scan(s, n, 10, (unsigned long long)max, &v, &used) != NUM_OK ||
+	    used != n || n > 3)
 		return -1;
-	return v;
+	return (int)v;
 }
 
 /* Return 1 when any of the nbytes-byte address's bits past bits is set. */

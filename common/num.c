@@ -1,12 +1,60 @@
 /*
- * num.c: decimal integers, read one way for every program.  Pure: no
- * printing, no errno.
+ * num.c: integers, read one way for every program and protocol parser.
+ * Pure: no printing, no errno.
  */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "num.h"
+
+static int	num_digit(int, int);
+
+/* The value of digit c in base (10 or 16), or -1. */
+static int
+num_digit(int c, int base)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (base == 16 && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (base == 16 && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Read the run of digits in base (10 or 16) that starts the n bytes at
+ * s, to its end: the parsers of a protocol field call this and then say
+ * what may follow, how many digits and which leading zeros they take.
+ * No sign and no blank is read; leading zeros are fine.  *used is the
+ * length of the run, also when its value passes max.  Return NUM_OK
+ * with *out set, NUM_BAD (no digit at all) or NUM_RANGE (above max).
+ */
+int
+num_scan(const char *s, size_t n, int base, unsigned long long max,
+    unsigned long long *out, size_t *used)
+{
+	unsigned long long v = 0;
+	size_t i;
+	int d, big = 0;
+
+	for (i = 0; i < n && (d = num_digit((unsigned char)s[i], base)) != -1;
+	    i++) {
+		if ((unsigned long long)d > max ||
+		    v > (max - (unsigned long long)d) / (unsigned)base)
+			big = 1;
+		else
+			v = v * (unsigned)base + (unsigned long long)d;
+	}
+	*used = i;
+	if (i == 0)
+		return NUM_BAD;
+	if (big)
+		return NUM_RANGE;
+	*out = v;
+	return NUM_OK;
+}
 
 /*
  * Read the n bytes at s as a decimal integer between min and max.  Only
@@ -20,25 +68,18 @@ num_parse_n(const char *s, size_t n, long long min, long long max,
     long long *out)
 {
 	unsigned long long v = 0, lim;
-	int neg = 0, big = 0;
-	size_t i = 0;
+	size_t i = 0, used;
+	int neg = 0, rc;
 
 	if (n > 0 && s[0] == '-') {
 		neg = 1;
 		i = 1;
 	}
-	if (i == n)
-		return NUM_BAD;
 	lim = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
-	for (; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return NUM_BAD;
-		if (v > (lim - (unsigned long long)(s[i] - '0')) / 10)
-			big = 1;
-		else
-			v = v * 10 + (unsigned long long)(s[i] - '0');
-	}
-	if (big)
+	rc = num_scan(s + i, n - i, 10, lim, &v, &used);
+	if (rc == NUM_BAD || i + used != n)
+		return NUM_BAD;
+	if (rc == NUM_RANGE)
 		return NUM_RANGE;
 	if (neg) {
 		if (v == (unsigned long long)LLONG_MAX + 1) {

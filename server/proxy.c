@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "num.h"
 #include "proxy.h"
 
 #define V1_PREFIX	"PROXY "
@@ -62,15 +63,11 @@ invalid(struct proxy_hdr *ph, const char *why)
 static int
 v1_port(const char *s)
 {
-	long v = 0;
-	size_t n;
+	unsigned long long v;
+	size_t n = strlen(s), used;
 
-	for (n = 0; s[n] != '\0'; n++) {
-		if (n == 5 || s[n] < '0' || s[n] > '9')
-			return -1;
-		v = v * 10 + (s[n] - '0');
-	}
-	if (n == 0 || (s[0] == '0' && n > 1) || v > 65535)
+	if (num_scan(s, n, 10, 65535, &v, &used) != NUM_OK || used != n ||
+	    (s[0] == '0' && n > 1))
 		return -1;
 	return (int)v;
 }
