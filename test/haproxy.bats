@@ -164,12 +164,8 @@ checks_counted() {
 	backend 1
 	backend 2
 	balancer
-	local kids
-	kids=$(children "$H1_PID")
-	kill -KILL "$H1_PID"
-	wait "$H1_PID" 2>/dev/null || true
+	kill_master "$H1_PID"
 	H1_PID=
-	for k in $kids; do wait_until 5 pid_gone "$k"; done
 	wait_until 10 server_is hellod1 DOWN
 	run -0 sessions 8
 	refute_output --partial failed

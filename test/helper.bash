@@ -99,6 +99,16 @@ log_has() {
 	grep -q -E -- "$2" "$1"
 }
 
+# kill_master PID: KILL the master PID (a child of this shell), reap it,
+# and wait (at most 5 s each) until its workers are gone too.
+kill_master() {
+	local kids k
+	kids=$(children "$1")
+	kill -KILL "$1"
+	wait "$1" 2>/dev/null || true
+	for k in $kids; do wait_until 5 pid_gone "$k"; done
+}
+
 # start_hellod [ARGS...]: start hellod in the foreground on a free port
 # (unless ARGS hold a -l), remember HELLOD_PID and PORT, and wait (at most
 # 5 s) until it accepts.  Its stderr goes to $HELLOD_ERR.

@@ -206,12 +206,8 @@ k() { hellod -k "$1" -C "PidFile $PIDF"; }
 
 @test "when the master dies, every worker exits and the port is released" {
 	WORKERS=3 start_hellod -w 3
-	local kids
-	kids=$(children "$HELLOD_PID")
-	kill -KILL "$HELLOD_PID"
-	wait "$HELLOD_PID" 2>/dev/null || true
+	kill_master "$HELLOD_PID"
 	HELLOD_PID=
-	for k in $kids; do wait_until 5 pid_gone "$k"; done
 	port_closed "$PORT"
 }
 
