@@ -70,6 +70,16 @@ status_pid() {
 	hellod -k status -C "PidFile $1" | sed -n 's/^ServerPid: //p'
 }
 
+# serves_on OLD WORD: after a rollback, master OLD holds $PIDF again, no
+# PidFile.oldbin is left, -k status names it, and it answers WORD.
+serves_on() {
+	[ "$(holder "$PIDF")" = "$1" ]
+	[ ! -e "$PIDF.oldbin" ]
+	[ "$(status_pid "$PIDF")" = "$1" ]
+	run -0 talk "$PORT" --half-close <<<"$2"
+	assert_output "welcome!"$'\n'"hello, $2!"
+}
+
 @test "-k upgrade: a new master on the same listening socket, the old one gone, exit 0" {
 	WORKERS=2 start_hellod -w 2 -C "PidFile $PIDF"
 	local old=$HELLOD_PID sock args new
@@ -189,11 +199,7 @@ status_pid() {
 	[[ "$stderr" =~ ^hellod:\ upgrade\ failed:\ the\ new\ master\ \(pid\ [0-9]+\)\ exited\ 1\ before\ it\ served\;\ the\ old\ master\ \(pid\ $old\)\ serves\ on\;\ its\ error\ log\ says\ more$ ]]
 	log_has "$HELLOD_ERR" 'unknown directive "Bogus"'
 	log_has "$HELLOD_ERR" "\\[error\\] \\[pid $old\\] master: upgrade failed: the new master \\(pid [0-9]+\\) exited 1 before it served; rolled back: this master serves on with PidFile $PIDF\$"
-	[ "$(holder "$PIDF")" = "$old" ]
-	[ ! -e "$PIDF.oldbin" ]
-	[ "$(status_pid "$PIDF")" = "$old" ]
-	run -0 talk "$PORT" --half-close <<<'still'
-	assert_output $'welcome!\nhello, still!'
+	serves_on "$old" still
 	# fixed, the next upgrade goes through
 	printf 'Framing line\n' >"$CONF"
 	run -0 up
@@ -210,11 +216,7 @@ status_pid() {
 	wait_until 10 pid_gone "$new"
 	wait_until 10 [ -e "$PIDF" ]
 	wait_until 10 log_has "$HELLOD_ERR" "\\[pid $old\\] master: upgrade failed: the new master \\(pid $new\\) exited 0 after it served; rolled back: this master serves on with PidFile $PIDF\$"
-	[ "$(holder "$PIDF")" = "$old" ]
-	[ ! -e "$PIDF.oldbin" ]
-	[ "$(status_pid "$PIDF")" = "$old" ]
-	run -0 talk "$PORT" --half-close <<<'back'
-	assert_output $'welcome!\nhello, back!'
+	serves_on "$old" back
 	run -0 hellod -k stop -C "PidFile $PIDF"
 	wait_exit
 }
