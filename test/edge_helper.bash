@@ -39,8 +39,7 @@ bg_wait() {
 bg_stop() {
 	local p
 	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+		stop_pid "$p"
 	done
 	BG_PIDS=()
 }

@@ -16,8 +16,7 @@ setup() {
 teardown() {
 	local p
 	for p in "${HOLD_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+		stop_pid "$p"
 	done
 	stop_hellod
 }

@@ -99,6 +99,15 @@ log_has() {
 	grep -q -E -- "$2" "$1"
 }
 
+# stop_pid PID: TERM a process of ours, wait at most 5 s, then KILL it;
+# reap it.  Safe on "".
+stop_pid() {
+	[ -n "${1:-}" ] || return 0
+	kill -TERM "$1" 2>/dev/null || true
+	wait_until 5 pid_gone "$1" || kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # kill_master PID: KILL the master PID (a child of this shell), reap it,
 # and wait (at most 5 s each) until its workers are gone too.
 kill_master() {

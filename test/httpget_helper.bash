@@ -3,14 +3,6 @@
 # started in the background (fd 3 closed, so bats does not wait on
 # them) and stopped by PID.  Load after helper.
 
-# stop_pid PID: TERM it, wait at most 5 s, then KILL it.  Safe on "".
-stop_pid() {
-	[ -n "${1:-}" ] || return 0
-	kill -TERM "$1" 2>/dev/null || true
-	wait_until 5 pid_gone "$1" || kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
 # ipv6_ok: true when ::1 can be bound here.
 ipv6_ok() {
 	python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
