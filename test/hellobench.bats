@@ -222,7 +222,7 @@ print("ok")' "$output"
 	run -3 --separate-stderr hellobench -w 1 -k -n 3 -c 1 127.0.0.1 "$FAKE_PORT"
 	assert_equal "$stderr" "hellobench: timeout: no close after exit from 127.0.0.1 port $FAKE_PORT within 1 s"
 	# The three replies came; the error is the connection's end.
-	assert_line --index 1 'replies:   3 ok, 0 failed, over 1 connections'
+	assert_line --index 1 'replies:   3 ok, 0 failed, over 1 connection'
 	assert_line --index 5 --partial 'errors:    1 (connect 0, timeout 1,'
 }
 
@@ -293,7 +293,7 @@ Try 'hellobench -h' for more information."
 @test "options may follow the operands; -- ends them" {
 	start_hellod -w 2
 	run -0 hellobench 127.0.0.1 "$PORT" -n 5 -c 1 -k
-	assert_line --index 1 'replies:   5 ok, 0 failed, over 1 connections'
+	assert_line --index 1 'replies:   5 ok, 0 failed, over 1 connection'
 	run -2 --separate-stderr hellobench -- 127.0.0.1 -k
 	assert_equal "$stderr" 'hellobench: bad port "-k": not a number'
 }
