@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netdb.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -38,10 +39,20 @@
 #define EX_INTR		4	/* stopped early by INT or TERM */
 
 #define SYNOPSIS \
-"usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]\n" \
-"                  [-t seconds] [-w seconds] [host [port]]\n"
+"usage: hellobench [-46hjkrV] [-B address] [-c connections] [-H seconds]\n" \
+"                  [-m message] [-n count] [-t seconds] [-w seconds]\n" \
+"                  [host [port]]\n"
 
-#define CONN_MAX	65536
+/* A million: 100,000 idle clients, and room to spare. */
+#define CONN_MAX	1000000
+#define SRC_MAX		256	/* -B addresses */
+/*
+ * With -H, connections still being set up at once: each waits in the
+ * server's listen queue at first, and a queue that overflows drops SYNs,
+ * which come back a second later, and the time to connect them all
+ * would measure the retransmission timer.  Below ListenBacklog's 511.
+ */
+#define HOLD_WINDOW	256
 #define MSG_MAX		65536
 #define NS		INT64_C(1000000000)
 
@@ -76,6 +87,7 @@ enum conn_state {
 	CS_CONNECT,	/* nonblocking connect() in progress */
 	CS_GREET,	/* waiting for the greeting */
 	CS_ANSWER,	/* a line sent, waiting for its answer */
+	CS_HOLD,	/* -H: answered once, idle until the hold ends */
 	CS_CLOSE	/* "exit" sent, waiting for the server to close */
 };
 
@@ -93,6 +105,8 @@ struct conn {
 	size_t		 c_outlen;
 	int64_t		 c_start;	/* when the timed interval began */
 	int64_t		 c_deadline;	/* when this step times out */
+	int		 c_parked;	/* CS_HOLD: the descriptor poll skips */
+	int		 c_round;	/* -H: 1 once the hold has ended */
 };
 
 struct bench {
@@ -110,6 +124,17 @@ struct bench {
 	struct sockaddr_storage b_addr;
 	socklen_t	 b_addrlen;
 	struct text	 b_greet, b_line, b_answer, b_exit;
+	struct sockaddr_storage b_src[SRC_MAX];	/* -B */
+	socklen_t	 b_srclen[SRC_MAX];
+	const char	*b_srcname[SRC_MAX];
+	int		 b_nsrc;
+	uint64_t	 b_nextsrc;
+	int		 b_holding;	/* -H given */
+	int64_t		 b_hold;	/* -H, in ns */
+	uint64_t	 b_held;	/* -H: connections answered once */
+	uint64_t	 b_setup_failed; /* -H: failed before that */
+	int64_t		 b_held_at;	/* when the last one was, or 0 */
+	int		 b_released;	/* the hold is over */
 
 	uint64_t	 b_issued;	/* units claimed */
 	uint64_t	 b_ok;
@@ -143,6 +168,10 @@ static void	conn_fail(struct bench *, int, enum err_kind, const char *,
 static void	conn_close(struct bench *, int);
 static int	conn_claim(struct bench *);
 static void	conn_start(struct bench *, int);
+static int	conn_bind(struct bench *, int);
+static void	conn_park(struct bench *, int);
+static void	hold_check(struct bench *, int64_t, uint64_t);
+static void	hold_release(struct bench *);
 static void	conn_expect(struct bench *, int, enum conn_state);
 static void	conn_send(struct bench *, int, const struct text *);
 static void	conn_connected(struct bench *, int);
@@ -157,12 +186,15 @@ static void	conn_event(struct bench *, int, short);
 static int	run_timers(struct bench *);
 static void	run(struct bench *);
 static void	setup_fds(struct bench *);
+static void	parse_source(struct bench *, const char *);
+static void	check_sources(const struct bench *);
 static void	setup_signals(void);
 static void	setup_texts(struct bench *, const char *);
 static void	setup(struct bench *, int);
 static double	elapsed(const struct bench *);
 static double	rate(const struct bench *);
 static void	report_text(const struct bench *);
+static double	held_secs(const struct bench *);
 static void	json_str(const char *);
 static void	report_json(const struct bench *);
 static void	check_message(const struct bench *, const char *);
@@ -175,7 +207,12 @@ usage(void)
 {
 	printf(SYNOPSIS
 "  -4, -6          use IPv4 or IPv6 only\n"
+"  -B address      connect from this local address; repeat it to spread\n"
+"                  the connections over several in turn\n"
 "  -c connections  connections open at once (default 16)\n"
+"  -H seconds      hold: each connection is one session that is answered\n"
+"                  once, stays idle until every one has been, then this\n"
+"                  long, and is answered once more before its exit\n"
 "  -h, --help      print this help and exit\n"
 "  -j              print the summary as one JSON line\n"
 "  -k              persistent: many lines a connection (default: one\n"
@@ -314,6 +351,8 @@ conn_fail(struct bench *b, int i, enum err_kind k, const char *fmt, ...)
 	b->b_errors[k]++;
 	if (c->c_unit)
 		b->b_failed++;
+	if (c->c_unit && b->b_holding && c->c_round == 0)
+		b->b_setup_failed++;
 	c->c_unit = 0;
 	if (!(b->b_told & (1u << k))) {
 		b->b_told |= 1u << k;
@@ -332,6 +371,8 @@ conn_close(struct bench *b, int i)
 {
 	if (b->b_pfd[i].fd != -1)
 		close(b->b_pfd[i].fd);
+	if (b->b_conn[i].c_state == CS_HOLD)
+		close(b->b_conn[i].c_parked);
 	b->b_pfd[i].fd = -1;
 	b->b_pfd[i].events = 0;
 	b->b_conn[i].c_state = CS_IDLE;
@@ -366,6 +407,7 @@ conn_start(struct bench *b, int i)
 	if (!conn_claim(b))
 		return;
 	c->c_unit = 1;
+	c->c_round = 0;
 	c->c_start = now_ns();
 	c->c_deadline = c->c_start + b->b_wait;
 	b->b_connections++;
@@ -376,11 +418,40 @@ conn_start(struct bench *b, int i)
 	b->b_pfd[i].fd = fd;
 	c->c_state = CS_CONNECT;
 	b->b_pfd[i].events = POLLOUT;
+	if (b->b_nsrc > 0 && conn_bind(b, i) == -1)
+		return;
 	if (connect(fd, sa, b->b_addrlen) == 0)
 		conn_connected(b, i);
 	else if (errno != EINPROGRESS && errno != EINTR)
 		conn_fail(b, i, ERR_CONNECT, "connect to %s port %s: %s",
 		    b->b_host, b->b_port, strerror(errno));
+}
+
+/*
+ * Bind connection i to the next -B address, its port left to connect()
+ * where the system can (Linux's IP_BIND_ADDRESS_NO_PORT): a port bound
+ * ahead is taken for every destination and every process of the
+ * machine, one chosen by connect() only for this one destination, so
+ * 100,000 connections do not leave other programs without a port.
+ */
+static int
+conn_bind(struct bench *b, int i)
+{
+	unsigned k = (unsigned)(b->b_nextsrc++ % (uint64_t)b->b_nsrc);
+	int fd = b->b_pfd[i].fd;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	int on = 1;
+
+	if (b->b_src[k].ss_family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on,
+		    sizeof(on));
+#endif
+	if (bind(fd, (struct sockaddr *)&b->b_src[k], b->b_srclen[k]) == -1) {
+		conn_fail(b, i, ERR_CONNECT, "bind to %s: %s", b->b_srcname[k],
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Wait for the bytes (or the close) that state s expects. */
@@ -462,6 +533,10 @@ conn_step(struct bench *b, int i)
 			return;
 		}
 	}
+	if (c->c_state == CS_ANSWER && b->b_holding && c->c_round == 0) {
+		conn_park(b, i);
+		return;
+	}
 	if (c->c_state == CS_GREET) {
 		if (b->b_persist)
 			c->c_start = now_ns();
@@ -470,6 +545,59 @@ conn_step(struct bench *b, int i)
 	} else {
 		conn_expect(b, i, CS_CLOSE);
 		conn_send(b, i, &b->b_exit);
+	}
+}
+
+/*
+ * -H: connection i has its first answer, timed from its connect; it
+ * idles, out of poll()'s way (a negative descriptor is skipped), until
+ * the hold ends.
+ */
+static void
+conn_park(struct bench *b, int i)
+{
+	struct conn *c = &b->b_conn[i];
+
+	hist_add(b, now_ns() - c->c_start);
+	b->b_held++;
+	c->c_state = CS_HOLD;
+	c->c_parked = b->b_pfd[i].fd;
+	c->c_deadline = INT64_MAX;
+	b->b_pfd[i].fd = -1;
+	b->b_pfd[i].events = 0;
+}
+
+/*
+ * -H: once every connection has been answered once or has failed, say
+ * so on stderr (a script waits for that line) and start the hold.
+ */
+static void
+hold_check(struct bench *b, int64_t now, uint64_t pending)
+{
+	if (b->b_held_at != 0 || pending != 0 || b->b_issued < b->b_count)
+		return;
+	b->b_held_at = now;
+	fprintf(stderr, "hellobench: holding %llu connections, all answered "
+	    "after %.3f s\n", (unsigned long long)b->b_held,
+	    (double)(now - b->b_t0) / NS);
+}
+
+/* -H: the hold is over; every held connection sends its line again. */
+static void
+hold_release(struct bench *b)
+{
+	struct conn *c;
+	int i;
+
+	b->b_released = 1;
+	for (i = 0; i < b->b_conns; i++) {
+		c = &b->b_conn[i];
+		if (c->c_state != CS_HOLD)
+			continue;
+		b->b_pfd[i].fd = c->c_parked;
+		c->c_round = 1;
+		conn_expect(b, i, CS_ANSWER);
+		conn_send(b, i, &b->b_line);
 	}
 }
 
@@ -546,7 +674,8 @@ conn_done(struct bench *b, int i)
 	struct conn *c = &b->b_conn[i];
 
 	if (!b->b_persist) {
-		hist_add(b, now_ns() - c->c_start);
+		if (!b->b_holding)
+			hist_add(b, now_ns() - c->c_start);
 		b->b_ok++;
 		c->c_unit = 0;
 	}
@@ -638,11 +767,16 @@ run_timers(struct bench *b)
 {
 	struct conn *c;
 	int64_t now = now_ns(), next = INT64_MAX;
+	uint64_t pending = 0;
 	int i, active = 0;
 
+	if (b->b_held_at != 0 && !b->b_released &&
+	    now >= b->b_held_at + b->b_hold)
+		hold_release(b);
 	for (i = 0; i < b->b_conns; i++) {
 		c = &b->b_conn[i];
-		if (c->c_again) {
+		if (c->c_again && (!b->b_holding || b->b_issued -
+		    b->b_held - b->b_setup_failed < HOLD_WINDOW)) {
 			c->c_again = 0;
 			conn_start(b, i);
 		}
@@ -656,6 +790,13 @@ run_timers(struct bench *b)
 			next = c->c_deadline;
 		if (c->c_again || c->c_state != CS_IDLE)
 			active++;
+		pending += c->c_again || (c->c_state != CS_IDLE &&
+		    c->c_state != CS_HOLD && c->c_round == 0);
+	}
+	if (b->b_holding && !b->b_released) {
+		hold_check(b, now, pending);
+		if (b->b_held_at != 0 && b->b_held_at + b->b_hold < next)
+			next = b->b_held_at + b->b_hold;
 	}
 	if (active == 0)
 		return -2;
@@ -699,8 +840,8 @@ run(struct bench *b)
 }
 
 /*
- * Allow one descriptor a connection, and a few more, raising the soft
- * limit as far as the hard one allows.
+ * Allow one descriptor a connection, and a few more: the soft limit
+ * goes up to the hard one (an unlimited hard limit to what is needed).
  */
 static void
 setup_fds(struct bench *b)
@@ -708,15 +849,57 @@ setup_fds(struct bench *b)
 	struct rlimit rl;
 	rlim_t need = (rlim_t)b->b_conns + 16;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
 		die(EX_USAGE, "-c %d: needs %llu descriptors; the limit is %llu",
 		    b->b_conns, (unsigned long long)need,
 		    (unsigned long long)rl.rlim_max);
-	rl.rlim_cur = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die(EX_CONNECT, "setrlimit: %s", strerror(errno));
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			die(EX_CONNECT, "setrlimit: %s", strerror(errno));
+	}
+}
+
+/* A -B address: numeric, any port. */
+static void
+parse_source(struct bench *b, const char *arg)
+{
+	static char bare[SRC_MAX][ADDR_HOSTMAX];
+	struct addrinfo hints, *ai;
+	char err[600];
+	int rc;
+
+	if (b->b_nsrc == SRC_MAX)
+		usage_error("-B: more than 256 addresses");
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	b->b_srcname[b->b_nsrc] = addr_unbracket(arg, bare[b->b_nsrc],
+	    ADDR_HOSTMAX);
+	if ((rc = getaddrinfo(b->b_srcname[b->b_nsrc], "0", &hints, &ai)) != 0) {
+		snprintf(err, sizeof(err), "-B: bad address \"%.200s\": %s",
+		    arg, rc == EAI_NONAME ? "not a numeric IPv4 or IPv6 address" :
+		    gai_strerror(rc));
+		usage_error(err);
+	}
+	memcpy(&b->b_src[b->b_nsrc], ai->ai_addr, ai->ai_addrlen);
+	b->b_srclen[b->b_nsrc++] = ai->ai_addrlen;
+	freeaddrinfo(ai);
+}
+
+/* Every -B address must be of the family of the server's address. */
+static void
+check_sources(const struct bench *b)
+{
+	int k;
+
+	for (k = 0; k < b->b_nsrc; k++)
+		if (b->b_src[k].ss_family != b->b_addr.ss_family)
+			die(EX_USAGE, "-B %s: not an %s address, as %s is",
+			    b->b_srcname[k], b->b_addr.ss_family == AF_INET6 ?
+			    "IPv6" : "IPv4", b->b_host);
 }
 
 /* The self-pipe INT and TERM write to, and SIGPIPE out of the way. */
@@ -790,6 +973,7 @@ setup(struct bench *b, int family)
 	b->b_addrlen = sizeof(b->b_addr);
 	if (getpeername(fd, (struct sockaddr *)&b->b_addr, &b->b_addrlen) == -1)
 		die(EX_CONNECT, "getpeername: %s", strerror(errno));
+	check_sources(b);
 	(void)conn_claim(b);
 	b->b_connections++;
 	b->b_pfd[0].fd = fd;
@@ -823,7 +1007,8 @@ report_text(const struct bench *b)
 	for (k = 0; k < ERR_MAX; k++)
 		total += b->b_errors[k];
 	printf("mode:      %s, %s framing, %d connection%s to %s port %s\n",
-	    b->b_persist ? "persistent" : "session", b->b_raw ? "raw" : "line",
+	    b->b_persist ? "persistent" :
+	    b->b_holding ? "hold" : "session", b->b_raw ? "raw" : "line",
 	    b->b_conns, b->b_conns == 1 ? "" : "s", b->b_host, b->b_port);
 	printf("%-10s %llu ok, %llu failed, over %llu connection%s\n",
 	    b->b_persist ? "replies:" : "sessions:",
@@ -842,6 +1027,16 @@ report_text(const struct bench *b)
 		printf("%s%s %llu", k == 0 ? " (" : ", ", err_names[k],
 		    (unsigned long long)b->b_errors[k]);
 	printf(")\n");
+	if (b->b_holding)
+		printf("held:      %llu connections at once, all answered after "
+		    "%.3f s\n", (unsigned long long)b->b_held, held_secs(b));
+}
+
+/* -H: from the start to the moment every connection was answered once. */
+static double
+held_secs(const struct bench *b)
+{
+	return b->b_held_at != 0 ? (double)(b->b_held_at - b->b_t0) / NS : 0;
 }
 
 /* Print s as a JSON string. */
@@ -866,7 +1061,8 @@ report_json(const struct bench *b)
 	int k;
 
 	printf("{\"mode\":\"%s\",\"framing\":\"%s\",\"host\":",
-	    b->b_persist ? "persistent" : "session", b->b_raw ? "raw" : "line");
+	    b->b_persist ? "persistent" :
+	    b->b_holding ? "hold" : "session", b->b_raw ? "raw" : "line");
 	json_str(b->b_host);
 	printf(",\"port\":%d,\"concurrency\":%d,\"ok\":%llu,\"failed\":%llu,"
 	    "\"connections\":%llu,\"seconds\":%.6f,\"rate\":%.1f,",
@@ -881,7 +1077,11 @@ report_json(const struct bench *b)
 	for (k = 0; k < ERR_MAX; k++)
 		printf("%s\"%s\":%llu", k == 0 ? "" : ",", err_names[k],
 		    (unsigned long long)b->b_errors[k]);
-	printf("},\"stopped\":%s}\n", b->b_stopped ? "true" : "false");
+	printf("},\"stopped\":%s", b->b_stopped ? "true" : "false");
+	if (b->b_holding)
+		printf(",\"held\":%llu,\"held_seconds\":%.6f",
+		    (unsigned long long)b->b_held, held_secs(b));
+	printf("}\n");
 }
 
 /* The message must make one line the server answers as it is. */
@@ -932,7 +1132,7 @@ parse_args(struct bench *b, int argc, char *argv[], const char **msg)
 	int ch, family = AF_UNSPEC;
 
 	opt_init(&o, argc, argv);
-	while ((ch = opt_next(&o, "46c:hjkm:n:rt:Vw:", opt_std_longs)) !=
+	while ((ch = opt_next(&o, "46B:c:H:hjkm:n:rt:Vw:", opt_std_longs)) !=
 	    -1) {
 		switch (ch) {
 		case '4':
@@ -941,8 +1141,15 @@ parse_args(struct bench *b, int argc, char *argv[], const char **msg)
 		case '6':
 			family = AF_INET6;
 			break;
+		case 'B':
+			parse_source(b, o.o_arg);
+			break;
 		case 'c':
 			b->b_conns = (int)parse_num("-c", o.o_arg, 1, CONN_MAX);
+			break;
+		case 'H':
+			b->b_hold = parse_num("-H", o.o_arg, 0, 86400) * NS;
+			b->b_holding = 1;
 			break;
 		case 'h':
 			usage();
@@ -976,6 +1183,12 @@ parse_args(struct bench *b, int argc, char *argv[], const char **msg)
 		}
 	}
 	parse_operands(b, o.o_nargs, o.o_args);
+	if (b->b_holding && (b->b_persist || b->b_count != 0 ||
+	    b->b_secs != 0))
+		usage_error("-H: a hold is one session a connection: no -k, -n "
+		    "or -t");
+	if (b->b_holding)
+		b->b_count = (uint64_t)b->b_conns;
 	return family;
 }
 

@@ -250,6 +250,20 @@ print("ok")' "$output"
 	assert_equal "$stderr" 'hellobench: -c 100: needs 116 descriptors; the limit is 64'
 }
 
+@test "the soft descriptor limit goes up to the hard one" {
+	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 200 ] ||
+	    skip "hard descriptor limit below 200"
+	start_hellod -w 1
+	# -H 1 holds the connection while this reads hellobench's limits.
+	bash -c "ulimit -Sn 64 && exec hellobench -c 1 -H 1 127.0.0.1 $PORT" \
+	    >/dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local pid=$!
+	wait_until 5 grep -q holding "$BATS_TEST_TMPDIR/err"
+	run -0 awk '/^Max open files/ { print $4, $5 }' "/proc/$pid/limits"
+	assert_output "$(ulimit -Hn) $(ulimit -Hn)"
+	wait "$pid"
+}
+
 @test "no server: one line and exit 1" {
 	local p
 	p=$(free_port)
@@ -261,14 +275,15 @@ print("ok")' "$output"
 # usage_error MSG: stderr is MSG, the synopsis and a pointer to -h.
 usage_error() {
 	assert_equal "$stderr" "$1
-usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]
-                  [-t seconds] [-w seconds] [host [port]]
+usage: hellobench [-46hjkrV] [-B address] [-c connections] [-H seconds]
+                  [-m message] [-n count] [-t seconds] [-w seconds]
+                  [host [port]]
 Try 'hellobench -h' for more information."
 }
 
 @test "usage errors: the reason, the synopsis, a pointer to -h; exit 2" {
 	run -2 --separate-stderr hellobench -c 0
-	usage_error 'hellobench: -c: bad value "0": out of range (1 to 65536)'
+	usage_error 'hellobench: -c: bad value "0": out of range (1 to 1000000)'
 	run -2 --separate-stderr hellobench -n 1x
 	usage_error 'hellobench: -n: bad value "1x": not a number'
 	run -2 --separate-stderr hellobench -t 0
@@ -285,6 +300,10 @@ Try 'hellobench -h' for more information."
 	usage_error 'hellobench: unexpected argument "2"'
 	run -2 --separate-stderr hellobench -x
 	usage_error 'hellobench: unknown option -x'
+	run -2 --separate-stderr hellobench -B localhost
+	usage_error 'hellobench: -B: bad address "localhost": not a numeric IPv4 or IPv6 address'
+	run -2 --separate-stderr hellobench -H 1 -k
+	usage_error 'hellobench: -H: a hold is one session a connection: no -k, -n or -t'
 	assert_output ''
 	run -2 --separate-stderr hellobench 127.0.0.1 99999
 	assert_equal "$stderr" 'hellobench: bad port "99999": out of range'
@@ -300,9 +319,9 @@ Try 'hellobench -h' for more information."
 
 @test "-h prints the usage on stdout; -V the version" {
 	run -0 --separate-stderr hellobench -h
-	assert_line --index 0 'usage: hellobench [-46hjkrV] [-c connections] [-m message] [-n count]'
+	assert_line --index 0 'usage: hellobench [-46hjkrV] [-B address] [-c connections] [-H seconds]'
 	local o
-	for o in '-4, -6' -c '-h, --help' -j -k -m -n -r -t '-V, --version' -w; do
+	for o in '-4, -6' -B -c -H '-h, --help' -j -k -m -n -r -t '-V, --version' -w; do
 		assert_line --regexp "^  $o "
 	done
 	assert_equal "$stderr" ''
@@ -312,4 +331,49 @@ Try 'hellobench -h' for more information."
 	assert_output --regexp '^hellobench [0-9]+\.[0-9]+\.[0-9]+$'
 	run -0 hellobench --version
 	assert_output --regexp '^hellobench [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+# by_source: the access log's sessions counted by client address.
+by_source() {
+	sed 's/:[0-9]* .*//' "$ALOG" | sort | uniq -c | awk '{ print $2, $1 }'
+}
+
+@test "-B: connections come from each address in turn, after the first" {
+	start_logged -w 2
+	run -0 hellobench -n 7 -c 1 -B 127.0.0.2 -B 127.0.0.3 127.0.0.1 "$PORT"
+	assert_line --index 1 'sessions:  7 ok, 0 failed, over 7 connections'
+	wait_until 5 log_lines -eq 7
+	run -0 by_source
+	assert_output "$(printf '127.0.0.1 1\n127.0.0.2 3\n127.0.0.3 3')"
+}
+
+@test "-B: an address of the other family than the server's, exit 2" {
+	start_hellod -w 1
+	run -2 --separate-stderr hellobench -n 1 -B ::1 127.0.0.1 "$PORT"
+	assert_equal "$stderr" 'hellobench: -B ::1: not an IPv4 address, as 127.0.0.1 is'
+}
+
+@test "-H: every connection held at once, answered once, then once more" {
+	start_logged -w 6
+	hellobench -j -H 1 -c 5 -B 127.0.0.2 127.0.0.1 "$PORT" \
+	    >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local pid=$!
+	wait_until 5 grep -q holding "$BATS_TEST_TMPDIR/err"
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	assert_output --regexp '^hellobench: holding 5 connections, all answered after [0-9.]+ s$'
+	# Held: five sessions open, none logged yet.
+	run -0 hellod -l "127.0.0.1:$PORT" -k status
+	assert_line 'BusyWorkers: 5'
+	assert_equal "$(wc -l <"$ALOG")" 0
+	wait "$pid"
+	run -0 python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert (r["mode"], r["ok"], r["held"], r["connections"]) == ("hold", 5, 5, 5), r
+assert 0 < r["held_seconds"] < r["seconds"] and r["seconds"] >= 1, r
+assert sum(r["errors"].values()) == 0, r' "$BATS_TEST_TMPDIR/out"
+	# Each session: two lines, then exit, and it lasted the hold.
+	wait_until 5 log_lines -eq 5
+	run -0 awk '$5 == 2 && $NF == "exit" && $4 >= 1 { n++ } END { print n }' "$ALOG"
+	assert_output 5
 }
