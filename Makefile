@@ -114,6 +114,7 @@ check: all $(TEST_BIN)
 # Benchmarks against a minimal pre-forked server; not part of check.
 bench: all
 	scripts/bench-sessions
+	scripts/bench-event
 	scripts/bench-pingpong
 	scripts/bench-spawn
 	scripts/bench-httpget
