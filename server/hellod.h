@@ -39,6 +39,7 @@
 #define BLOCK_TICK_MS	1000	/* a serving worker's SIGALRM tick (wake.c) */
 #define STOP_KILL_MS	1000	/* TERM to workers, then KILL after this */
 #define MAX_ALLOW	32	/* ProxyAllow, StatusAllow ranges */
+#define SESSIONS_MAX	1048576	/* open in one worker, at the most */
 #define PROXY_WAIT_MS	5000	/* for the PROXY header (or Timeout, if less) */
 #define SB_GENERATIONS	4	/* full pools the scoreboard has room for */
 #define SYSLOG_SOCKET	"/dev/log"	/* where syslog(3) writes, for -d */
@@ -182,6 +183,8 @@ struct sb_slot {
 						   since, or 0 */
 	volatile int64_t	ss_begun;	/* io_now() the session began,
 						   or 0 */
+	volatile int32_t	ss_open;	/* sessions open in this worker
+						   now (SessionsPerWorker) */
 	atomic_int		ss_ipheld;	/* ss_ipkey counts (limit.c) */
 	unsigned char		ss_ipkey[16];
 };

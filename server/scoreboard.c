@@ -293,6 +293,7 @@ sb_reap(struct scoreboard *sb, int slot)
 	ss->ss_bytes_in = ss->ss_bytes_out = ss->ss_duration_ms = 0;
 	ss->ss_client[0] = '\0';
 	ss->ss_beat = ss->ss_idle = ss->ss_begun = 0;
+	ss->ss_open = 0;
 	/* However the worker died, its client counts no more. */
 	atomic_store(&ss->ss_ipheld, 0);
 	atomic_thread_fence(memory_order_seq_cst);

@@ -100,6 +100,7 @@ worker_serve(struct worker *w, struct conn *c)
 	st.st_start_ms = io_now();
 	ss->ss_begun = st.st_start_ms;
 	ss->ss_sessions++;
+	ss->ss_open++;
 	sb_set_state(ss, w->w_finish ? SB_GRACEFUL : SB_READING);
 	wake_tick_start(w);
 	if (log_enabled(LOG_L_INFO))
@@ -116,6 +117,7 @@ worker_serve(struct worker *w, struct conn *c)
 	else
 		log_access(&st);
 	sb_session_end(ss, &st, io_now());
+	ss->ss_open--;
 	ss->ss_begun = 0;
 	sb_set_state(ss, SB_WAITING);
 }
