@@ -185,6 +185,12 @@ struct sb_slot {
 						   or 0 */
 	volatile int32_t	ss_open;	/* sessions open in this worker
 						   now (SessionsPerWorker) */
+	/* Of those, what an event loop holds without working on them, as
+	 * Apache's event MPM counts its async connections; a prefork
+	 * worker leaves them 0. */
+	volatile int32_t	ss_waiting;	/* idle till the client's line */
+	volatile int32_t	ss_writing;	/* answers wait for the client */
+	volatile int32_t	ss_closing;	/* in the lingering close */
 	atomic_int		ss_ipheld;	/* ss_ipkey counts (limit.c) */
 	unsigned char		ss_ipkey[16];
 };

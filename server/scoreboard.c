@@ -25,6 +25,7 @@
 
 static void	sb_copy_slot(const struct sb_slot *, struct st_snap *,
 		    struct st_worker *);
+static int32_t	sb_count(int32_t);
 static void	sb_copy_header(const struct sb_header *, struct st_snap *);
 static void	sb_load(double[3]);
 
@@ -293,7 +294,7 @@ sb_reap(struct scoreboard *sb, int slot)
 	ss->ss_bytes_in = ss->ss_bytes_out = ss->ss_duration_ms = 0;
 	ss->ss_client[0] = '\0';
 	ss->ss_beat = ss->ss_idle = ss->ss_begun = 0;
-	ss->ss_open = 0;
+	ss->ss_open = ss->ss_waiting = ss->ss_writing = ss->ss_closing = 0;
 	/* However the worker died, its client counts no more. */
 	atomic_store(&ss->ss_ipheld, 0);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -372,6 +373,16 @@ sb_exit(struct scoreboard *sb, int status, int young, int watchdog)
 	sb->sb_hdr->sh_exits[why]++;
 }
 
+/*
+ * A worker's session count as the status shows it: a worker that died
+ * mid-update, or wrote nonsense, must not make the totals absurd.
+ */
+static int32_t
+sb_count(int32_t n)
+{
+	return n < 0 || n > SESSIONS_MAX ? 0 : n;
+}
+
 /* Copy one slot out and add it to the totals. */
 static void
 sb_copy_slot(const struct sb_slot *ss, struct st_snap *sn,
@@ -388,6 +399,10 @@ sb_copy_slot(const struct sb_slot *ss, struct st_snap *sn,
 	w->sw_bytes = ss->ss_bytes_in + ss->ss_bytes_out;
 	memcpy(w->sw_client, ss->ss_client, sizeof(w->sw_client));
 	w->sw_client[sizeof(w->sw_client) - 1] = '\0';
+	w->sw_open = sb_count(ss->ss_open);
+	w->sw_waiting = sb_count(ss->ss_waiting);
+	w->sw_writing = sb_count(ss->ss_writing);
+	w->sw_closing = sb_count(ss->ss_closing);
 	sn->sn_sessions += w->sw_sessions;
 	sn->sn_unlogged += ss->ss_unlogged;
 	sn->sn_messages += w->sw_messages;

@@ -69,6 +69,10 @@ struct st_worker {
 	uint64_t	 sw_messages;
 	uint64_t	 sw_bytes;	/* in and out */
 	char		 sw_client[ADDR_STRMAX];
+	int32_t		 sw_open;	/* sessions open now */
+	int32_t		 sw_waiting;	/* of them: idle in an event loop */
+	int32_t		 sw_writing;	/* answers waiting for the client */
+	int32_t		 sw_closing;	/* lingering close */
 };
 
 struct st_listen {

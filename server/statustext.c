@@ -29,6 +29,9 @@ const char *st_exit_word[ST_EXIT_MAX] = {
 
 struct st_counts {
 	unsigned	 busy, graceful, idle, starting, open;
+	unsigned	 procs;		/* worker processes */
+	/* Sessions: open now, and of them what event loops hold. */
+	unsigned long	 conns, waiting, writing, closing;
 };
 
 static void	st_count(const struct st_snap *, struct st_counts *);
@@ -37,11 +40,13 @@ static void	st_uptime(FILE *, int64_t);
 static unsigned	st_width(const struct st_snap *);
 static void	st_scoreboard(const struct st_snap *, FILE *, int);
 static void	st_rates(const struct st_snap *, FILE *);
+static void	st_auto_workers(const struct st_counts *, FILE *);
 static void	st_worker_line(const struct st_snap *, unsigned, FILE *);
 static void	st_counter(FILE *, const char *, const char *,
 		    unsigned long long);
 static void	st_histogram(const struct st_snap *, FILE *);
 static void	st_listen_queue(const struct st_snap *, FILE *);
+static void	st_open_sessions(const struct st_snap *, FILE *);
 
 /* Which bucket a session of ms milliseconds falls in (ST_BUCKETS: +Inf). */
 int
@@ -69,6 +74,11 @@ st_count(const struct st_snap *sn, struct st_counts *c)
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < sn->sn_nslots; i++) {
 		w = &sn->sn_slot[i];
+		c->procs += w->sw_state != '.';
+		c->conns += (unsigned long)w->sw_open;
+		c->waiting += (unsigned long)w->sw_waiting;
+		c->writing += (unsigned long)w->sw_writing;
+		c->closing += (unsigned long)w->sw_closing;
 		switch (w->sw_state) {
 		case '_':
 			if (w->sw_generation == sn->sn_generation)
@@ -207,9 +217,25 @@ st_auto(const struct st_snap *sn, FILE *fp)
 	else
 		fprintf(fp, "MinSpareServers: %d\nMaxSpareServers: %d\n",
 		    sn->sn_min_spare, sn->sn_max_spare);
-	fprintf(fp, "BusyWorkers: %u\nGracefulWorkers: %u\nIdleWorkers: %u\n"
-	    "Scoreboard: ", c.busy, c.graceful, c.idle);
+	st_auto_workers(&c, fp);
 	st_scoreboard(sn, fp, 0);
+}
+
+/*
+ * The worker counts, then as Apache's event MPM prints them: processes,
+ * those stopping, and the connections (sessions) open now, with those
+ * an event loop holds idle ("keep-alive": waiting for the client's next
+ * line), writing to a slow client and in the lingering close.
+ */
+static void
+st_auto_workers(const struct st_counts *c, FILE *fp)
+{
+	fprintf(fp, "BusyWorkers: %u\nGracefulWorkers: %u\nIdleWorkers: %u\n",
+	    c->busy, c->graceful, c->idle);
+	fprintf(fp, "Processes: %u\nStopping: %u\nConnsTotal: %lu\n"
+	    "ConnsAsyncWriting: %lu\nConnsAsyncKeepAlive: %lu\n"
+	    "ConnsAsyncClosing: %lu\nScoreboard: ", c->procs, c->graceful,
+	    c->conns, c->writing, c->waiting, c->closing);
 }
 
 /* ReqPerSec, BytesPerSec, BytesPerReq, DurationPerReq, when defined. */
@@ -234,9 +260,10 @@ st_worker_line(const struct st_snap *sn, unsigned i, FILE *fp)
 	const struct st_worker *w = &sn->sn_slot[i];
 	int64_t ss = sn->sn_now - w->sw_since;
 
-	fprintf(fp, "%5u %7ld %5lu %c %7lld %9llu %9llu %12llu  %s\n", i,
+	fprintf(fp, "%5u %7ld %5lu %c %7ld %7lld %9llu %9llu %12llu  %s\n", i,
 	    (long)w->sw_pid, (unsigned long)w->sw_generation, w->sw_state,
-	    (long long)(ss < 0 ? 0 : ss), (unsigned long long)w->sw_sessions,
+	    (long)w->sw_open, (long long)(ss < 0 ? 0 : ss),
+	    (unsigned long long)w->sw_sessions,
 	    (unsigned long long)w->sw_messages,
 	    (unsigned long long)w->sw_bytes,
 	    w->sw_client[0] != '\0' ? w->sw_client : "-");
@@ -275,22 +302,26 @@ st_full(const struct st_snap *sn, FILE *fp)
 	    (unsigned long long)(sn->sn_bytes_in / KBYTE),
 	    (unsigned long long)(sn->sn_bytes_out / KBYTE));
 	fprintf(fp, "%u session%s being served, %u worker%s finishing, "
-	    "%u idle worker%s, %u starting\n\n", c.busy, c.busy == 1 ? "" :
+	    "%u idle worker%s, %u starting\n", c.busy, c.busy == 1 ? "" :
 	    "s", c.graceful, c.graceful == 1 ? "" : "s", c.idle, c.idle == 1 ?
 	    "" : "s", c.starting);
+	fprintf(fp, "%lu session%s open: %lu waiting for a line in an event "
+	    "loop, %lu writing, %lu closing\n\n", c.conns, c.conns == 1 ? "" :
+	    "s", c.waiting, c.writing, c.closing);
 	st_scoreboard(sn, fp, 1);
 	fputs("\nScoreboard key: \"_\" waiting for a connection, \"S\" "
 	    "starting, \"R\" reading a message,\n\"W\" writing an answer, "
 	    "\"G\" finishing before it exits, \".\" open slot.\n\n", fp);
-	fputs(" Slot     PID   Gen M      SS  Sessions  Messages        "
+	fputs(" Slot     PID   Gen M    Open      SS  Sessions  Messages        "
 	    "Bytes  Client\n", fp);
 	for (i = 0; i < sn->sn_nslots; i++)
 		if (sn->sn_slot[i].sw_state != '.')
 			st_worker_line(sn, i, fp);
 	fputs("\nSlot: scoreboard slot; PID: the worker's process; Gen: its "
-	    "generation;\nM: its state; SS: seconds in that state; Sessions, "
-	    "Messages, Bytes: served\nby this worker (bytes in and out); "
-	    "Client: the current or last client.\n", fp);
+	    "generation;\nM: its state; Open: sessions open in it now; SS: "
+	    "seconds in that state;\nSessions, Messages, Bytes: served by this "
+	    "worker (bytes in and out);\nClient: the current or last client.\n",
+	    fp);
 }
 
 static void
@@ -321,6 +352,36 @@ st_histogram(const struct st_snap *sn, FILE *fp)
 	    "hellod_session_duration_seconds_count %llu\n", cum,
 	    (unsigned long long)(sn->sn_duration_ms / 1000),
 	    (unsigned long long)(sn->sn_duration_ms % 1000), cum);
+}
+
+/*
+ * The sessions open now, in all and in each worker (by slot, as the
+ * scoreboard places it: a pid label would start a new series with
+ * every worker the pool replaces).
+ */
+static void
+st_open_sessions(const struct st_snap *sn, FILE *fp)
+{
+	struct st_counts c;
+	unsigned i;
+
+	st_count(sn, &c);
+	fprintf(fp, "# HELP hellod_sessions_open Sessions open now, by what "
+	    "they wait for: all, idle in an event loop till the client's "
+	    "line, writing to the client, closing.\n"
+	    "# TYPE hellod_sessions_open gauge\n"
+	    "hellod_sessions_open{state=\"all\"} %lu\n"
+	    "hellod_sessions_open{state=\"waiting\"} %lu\n"
+	    "hellod_sessions_open{state=\"writing\"} %lu\n"
+	    "hellod_sessions_open{state=\"closing\"} %lu\n", c.conns,
+	    c.waiting, c.writing, c.closing);
+	fputs("# HELP hellod_worker_sessions_open Sessions open now in each "
+	    "worker, by scoreboard slot.\n"
+	    "# TYPE hellod_worker_sessions_open gauge\n", fp);
+	for (i = 0; i < sn->sn_nslots; i++)
+		if (sn->sn_slot[i].sw_state != '.')
+			fprintf(fp, "hellod_worker_sessions_open{slot=\"%u\"} "
+			    "%ld\n", i, (long)sn->sn_slot[i].sw_open);
 }
 
 /* Only where the system tells the queue's length (Linux). */
@@ -380,6 +441,7 @@ st_metrics(const struct st_snap *sn, FILE *fp)
 	    "in seconds since the epoch.\n# TYPE hellod_start_time_seconds "
 	    "gauge\nhellod_start_time_seconds %lld\n",
 	    (long long)sn->sn_started);
+	st_open_sessions(sn, fp);
 	fprintf(fp, "# HELP hellod_max_request_workers The MaxRequestWorkers "
 	    "setting.\n# TYPE hellod_max_request_workers gauge\n"
 	    "hellod_max_request_workers %u\n", sn->sn_max_workers);

@@ -104,6 +104,12 @@ MaxSpareServers
 BusyWorkers
 GracefulWorkers
 IdleWorkers
+Processes
+Stopping
+ConnsTotal
+ConnsAsyncWriting
+ConnsAsyncKeepAlive
+ConnsAsyncClosing
 Scoreboard'
 
 @test "?auto: Apache 2.4's fields in its order; the scoreboard as wide as the pool can grow" {
@@ -179,14 +185,51 @@ Scoreboard'
 			run -0 hellod -k fullstatus -C "PidFile $PIDF"
 		fi
 		assert_line --index 0 --regexp "^hellod status for .* \\(pid $HELLOD_PID\\)$"
-		assert_line ' Slot     PID   Gen M      SS  Sessions  Messages        Bytes  Client'
+		assert_line ' Slot     PID   Gen M    Open      SS  Sessions  Messages        Bytes  Client'
 		for w in $(children "$HELLOD_PID"); do
 			[ "$w" = "$(status_pid)" ] && continue
-			assert_line --regexp "^ +[01] +$w +0 _ +[0-9]+ +[0-9]+ +[02] +[0-9]+  "
+			assert_line --regexp "^ +[01] +$w +0 _ +0 +[0-9]+ +[0-9]+ +[02] +[0-9]+  "
 		done
 		# The worker that served the session: 2 messages, and its client.
-		assert_line --regexp '^ +[01] +[0-9]+ +0 _ +[0-9]+ +[1-9][0-9]* +2 +[0-9]+  127\.0\.0\.1:[0-9]+$'
+		assert_line --regexp '^ +[01] +[0-9]+ +0 _ +0 +[0-9]+ +[1-9][0-9]* +2 +[0-9]+  127\.0\.0\.1:[0-9]+$'
 	done
+}
+
+# open_in_slots: the workers' lines of -k fullstatus with sessions open,
+# as "OPEN CLIENT-ADDRESS" (the Open column, the client without port).
+open_in_slots() {
+	hellod -k fullstatus -C "PidFile $PIDF" |
+	    awk 'NF == 10 && $4 ~ /^[_SRWG]$/ && $5 > 0 {
+		sub(/:[0-9]+$/, "", $NF); print $5, $NF }' | sort
+}
+
+@test "sessions open now: ConnsTotal and the other Conns* in ?auto, Open in fullstatus, /metrics by worker" {
+	start_status -w 3
+	run -0 get '/server-status?auto'
+	assert_line 'ConnsTotal: 0'
+	assert_line 'Processes: 3'
+	assert_line 'Stopping: 0'
+	# Two sessions held open: the first from 127.0.0.1, the next from
+	# 127.0.0.2 (hellobench -B).
+	hellobench -H 1 -c 2 -B 127.0.0.2 127.0.0.1 "$PORT" >/dev/null \
+	    2>"$BATS_TEST_TMPDIR/hb.err" 3>&- &
+	HOLD_PID=$!
+	wait_until 5 grep -q holding "$BATS_TEST_TMPDIR/hb.err"
+	run -0 get '/server-status?auto'
+	assert_line 'ConnsTotal: 2'
+	# A prefork worker holds its session itself: none is async.
+	assert_line 'ConnsAsyncWriting: 0'
+	assert_line 'ConnsAsyncKeepAlive: 0'
+	assert_line 'ConnsAsyncClosing: 0'
+	run -0 open_in_slots
+	assert_output "$(printf '1 127.0.0.1\n1 127.0.0.2')"
+	run -0 get /metrics
+	assert_line 'hellod_sessions_open{state="all"} 2'
+	run -0 awk '/^hellod_worker_sessions_open/ { n++; s += $2 } END { print n, s }' <<<"$output"
+	assert_output '3 2'
+	wait "$HOLD_PID"
+	HOLD_PID=
+	wait_until 5 auto_says 'ConnsTotal: 0'
 }
 
 @test "/metrics: every line parses; counters rise by exactly N after N sessions" {

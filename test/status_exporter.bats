@@ -87,6 +87,12 @@ auto_says() {
 	assert_line "apache_generation{type=\"config\"} $(field ParentServerConfigGeneration)"
 	assert_line "apache_generation{type=\"mpm\"} $(field ParentServerMPMGeneration)"
 	assert_line --regexp '^apache_info\{mpm="prefork",version="hellod/[0-9.]+"\} 1$'
+	# The event MPM's connection counts: the one session open.
+	assert_line 'apache_connections{state="total"} 1'
+	assert_line "apache_connections{state=\"total\"} $(field ConnsTotal)"
+	assert_line 'apache_connections{state="writing"} 0'
+	assert_line 'apache_connections{state="keepalive"} 0'
+	assert_line 'apache_connections{state="closing"} 0'
 	hold_release
 	hold_wait
 }

@@ -125,15 +125,17 @@ do_text(const char *which)
 	sn.sn_listen[0].sl_queue = 3;
 	sn.sn_nslots = 6;
 	sn.sn_slot = w;
-	w[0] = (struct st_worker){ 101, 2, '_', sn.sn_now - 5, 10, 50, 900, "" };
+	w[0] = (struct st_worker){ 101, 2, '_', sn.sn_now - 5, 10, 50, 900, "",
+	    0, 0, 0, 0 };
 	w[1] = (struct st_worker){ 102, 2, 'W', sn.sn_now - 1, 7, 3, 120,
-	    "127.0.0.1:50000" };
-	w[2] = (struct st_worker){ 0, 0, '.', 0, 0, 0, 0, "" };
+	    "127.0.0.1:50000", 1, 0, 0, 0 };
+	w[2] = (struct st_worker){ 0, 0, '.', 0, 0, 0, 0, "", 0, 0, 0, 0 };
+	/* An event worker, full: 40 sessions, 37 of them idle. */
 	w[3] = (struct st_worker){ 103, 2, 'R', sn.sn_now, 1, 0, 0,
-	    "[::1]:40000" };
+	    "[::1]:40000", 40, 37, 2, 1 };
 	w[4] = (struct st_worker){ 99, 1, 'G', sn.sn_now - 30, 4, 8, 64,
-	    "10.0.0.1:1234" };
-	w[5] = (struct st_worker){ 0, 0, '.', 0, 0, 0, 0, "" };
+	    "10.0.0.1:1234", 1, 0, 0, 0 };
+	w[5] = (struct st_worker){ 0, 0, '.', 0, 0, 0, 0, "", 0, 0, 0, 0 };
 	if (strcmp(which, "auto") == 0)
 		st_auto(&sn, stdout);
 	else if (strcmp(which, "full") == 0)

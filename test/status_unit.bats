@@ -144,6 +144,12 @@ MaxSpareServers: 3
 BusyWorkers: 2
 GracefulWorkers: 1
 IdleWorkers: 1
+Processes: 4
+Stopping: 1
+ConnsTotal: 42
+ConnsAsyncWriting: 2
+ConnsAsyncKeepAlive: 37
+ConnsAsyncClosing: 1
 Scoreboard: _W.RG"
 }
 
@@ -152,12 +158,13 @@ Scoreboard: _W.RG"
 	assert_line --index 0 'hellod status for example.org (pid 4242)'
 	assert_line 'Server uptime: 1 day 1 hour 1 minute 1 second'
 	assert_line '2 sessions being served, 1 worker finishing, 1 idle worker, 0 starting'
+	assert_line '42 sessions open: 37 waiting for a line in an event loop, 2 writing, 1 closing'
 	assert_line '_W.RG'
-	assert_line ' Slot     PID   Gen M      SS  Sessions  Messages        Bytes  Client'
-	assert_line '    0     101     2 _       5        10        50          900  -'
-	assert_line '    1     102     2 W       1         7         3          120  127.0.0.1:50000'
-	assert_line '    3     103     2 R       0         1         0            0  [::1]:40000'
-	assert_line '    4      99     1 G      30         4         8           64  10.0.0.1:1234'
+	assert_line ' Slot     PID   Gen M    Open      SS  Sessions  Messages        Bytes  Client'
+	assert_line '    0     101     2 _       0       5        10        50          900  -'
+	assert_line '    1     102     2 W       1       1         7         3          120  127.0.0.1:50000'
+	assert_line '    3     103     2 R      40       0         1         0            0  [::1]:40000'
+	assert_line '    4      99     1 G       1      30         4         8           64  10.0.0.1:1234'
 	refute_line --regexp '^ +(2|5) '
 }
 
@@ -177,6 +184,13 @@ Scoreboard: _W.RG"
 	assert_line 'hellod_session_duration_seconds_sum 123.456'
 	assert_line 'hellod_session_duration_seconds_count 995'
 	assert_line 'hellod_listen_queue{listen="127.0.0.1:9999"} 3'
+	assert_line 'hellod_sessions_open{state="all"} 42'
+	assert_line 'hellod_sessions_open{state="waiting"} 37'
+	assert_line 'hellod_sessions_open{state="writing"} 2'
+	assert_line 'hellod_sessions_open{state="closing"} 1'
+	assert_line 'hellod_worker_sessions_open{slot="3"} 40'
+	assert_line 'hellod_worker_sessions_open{slot="4"} 1'
+	refute_line --partial 'hellod_worker_sessions_open{slot="2"}'
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/m"
 	run -0 promcheck "$BATS_TEST_TMPDIR/m"
 }
