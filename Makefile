@@ -32,6 +32,11 @@ ALL_CFLAGS = -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L \
 LDFLAGS	=
 # hellod's portable accept mutex is a process-shared POSIX mutex.
 THREADS	= -pthread
+# hellod's symbols are all bound at start (-z now), in the master: a
+# worker forked later never runs the dynamic linker's lazy binding, whose
+# code and GOT writes would be page faults in each of thousands of new
+# workers.  Empty it for a linker without -z now.
+BINDNOW	= -Wl,-z,now
 
 COMMON_OBJ = common/io.o common/linereader.o common/addr.o common/net.o \
 	  common/cidr.o common/opt.o common/num.o common/esc.o
@@ -67,8 +72,8 @@ common/libcommon.a: $(COMMON_OBJ)
 	ar rcs $@ $(COMMON_OBJ)
 
 server/hellod: $(SERVER_OBJ) common/libcommon.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(SERVER_OBJ) common/libcommon.a \
-	    $(THREADS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(BINDNOW) -o $@ $(SERVER_OBJ) \
+	    common/libcommon.a $(THREADS)
 
 client/hello: $(HELLO_OBJ) common/libcommon.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(HELLO_OBJ) common/libcommon.a
@@ -157,8 +162,8 @@ INST_BIN = server/hellod-inst
 inst-bin: $(SERVER_LIB) common/libcommon.a
 	$(CC) $(ALL_CFLAGS) '-DHELLOD_CONF="$(SYSCONFDIR)/hellod.conf"' \
 	    -c server/main.c -o server/main-inst.o
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $(INST_BIN) server/main-inst.o \
-	    $(SERVER_LIB) common/libcommon.a $(THREADS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(BINDNOW) -o $(INST_BIN) \
+	    server/main-inst.o $(SERVER_LIB) common/libcommon.a $(THREADS)
 
 # The installed hellod.conf: the sample, with the workers run as
 # WORKER_USER and WORKER_GROUP rather than as root.

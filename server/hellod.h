@@ -383,8 +383,8 @@ void	 cf_allow_default(struct allow *);
 /* log.c */
 void	 log_init(int level);
 int	 log_open(const struct config *, int detached, char *err, size_t);
-void	 log_role(const char *fmt, ...)
-	    __attribute__((__format__(__printf__, 1, 2)));
+void	 log_role(const char *name, int num);
+void	 log_losses(void);
 void	 log_setlevel(int);
 int	 log_enabled(int level);
 void	 log_msg(int level, const char *fmt, ...)

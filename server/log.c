@@ -72,7 +72,6 @@ static int	log_put(int, int, const char *, size_t);
 static int	log_tty_refuses(int);
 static size_t	log_prefix(char *, size_t, int);
 static void	log_emit(char *, size_t);
-static void	log_at_exit(void);
 
 /*
  * Until log_open(), messages are the startup kind: "hellod: text" on
@@ -96,15 +95,32 @@ log_enabled(int level)
 	return level <= log_level;
 }
 
-/* Name this process in every line it logs from now on: "worker 3". */
+/*
+ * Name this process in every line it logs from now on: "worker 3" (name
+ * and num), "status" (num < 0).  Without printf: a worker names itself
+ * right after fork(), and each page of printf's code it ran would be a
+ * page fault more in every new worker.
+ */
 void
-log_role(const char *fmt, ...)
+log_role(const char *name, int num)
 {
-	va_list ap;
+	char digits[12];
+	size_t n = 0, d = 0;
+	unsigned u = num < 0 ? 0 : (unsigned)num;
 
-	va_start(ap, fmt);
-	vsnprintf(log_who, sizeof(log_who), fmt, ap);
-	va_end(ap);
+	while (*name != '\0' && n < sizeof(log_who) - 1)
+		log_who[n++] = *name++;
+	if (num >= 0) {
+		do
+			digits[d++] = (char)('0' + u % 10);
+		while ((u /= 10) > 0);
+		if (n + 1 + d < sizeof(log_who)) {
+			log_who[n++] = ' ';
+			while (d > 0)
+				log_who[n++] = digits[--d];
+		}
+	}
+	log_who[n] = '\0';
 }
 
 /*
@@ -178,7 +194,7 @@ log_open(const struct config *cf, int detached, char *err, size_t errlen)
 	access_fd = newacc;
 	snprintf(access_path, sizeof(access_path), "%s", cf->cf_customlog);
 	if (!log_started)
-		atexit(log_at_exit);
+		atexit(log_losses);
 	snprintf(log_path, sizeof(log_path), "%s", newfd != -1 ?
 	    cf->cf_errorlog : "");
 	log_level = cf->cf_loglevel;
@@ -321,9 +337,12 @@ log_emit(char *line, size_t n)
 		log_dropped++;
 }
 
-/* At exit: report the losses not reported yet, as far as possible. */
-static void
-log_at_exit(void)
+/*
+ * At exit: report the losses not reported yet, as far as possible.  A
+ * process that ends with _exit() calls it first.
+ */
+void
+log_losses(void)
 {
 	if (access_dropped > 0)
 		log_warnx("CustomLog %s: %llu line%s dropped (%s)",

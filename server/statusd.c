@@ -321,7 +321,7 @@ sd_child(const struct worker_ctx *wc)
 		close(wc->wc_close[i]);
 	for (i = 0; i < wc->wc_nlfd; i++)
 		close(wc->wc_lfd[i]);
-	log_role("status");
+	log_role("status", -1);
 	if (pipe(p) == -1 || io_cloexec(p[0]) == -1 || io_cloexec(p[1]) == -1 ||
 	    io_nonblock(p[0], 1) == -1 || io_nonblock(p[1], 1) == -1 ||
 	    io_nonblock(sp.sp_fd, 1) == -1)

@@ -47,7 +47,7 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 	w->w_block = 1;
 #endif
 	w->w_mutex = wc->wc_mutex;
-	log_role("worker %d", w->w_slotno);
+	log_role("worker", w->w_slotno);
 	if (wake_init(w) == -1)
 		fatal("self-pipe");
 	if (priv_drop(w->w_cf, err, sizeof(err)) == -1) {
@@ -142,5 +142,12 @@ worker_main(const struct worker_ctx *wc)
 	}
 	accept_close(&w);
 	sb_set_state(w.w_slot, SB_GRACEFUL);
-	exit(WEXIT_OK);
+	/*
+	 * Not exit(): the atexit handlers, stdio and the dynamic linker's
+	 * destructors have nothing to do in a worker but would fault in
+	 * their pages, in each of thousands of workers a stop ends at once.
+	 * What the log's handler would report, it reports here.
+	 */
+	log_losses();
+	_exit(WEXIT_OK);
 }
