@@ -47,7 +47,7 @@ SERVER_LIB = server/config.o server/master.o server/listen.o server/pool.o \
 	  server/worker.o server/beat.o server/wake.o server/accept.o server/session.o \
 	  server/scoreboard.o server/log.o server/pidfile.o server/ctl.o server/priv.o \
 	  server/proxy.o server/admit.o server/bye.o server/limit.o server/reclaim.o server/httpreq.o \
-	  server/safefile.o \
+	  server/safefile.o server/handler.o server/exec.o server/tcpinfo.o \
 	  server/statustext.o server/statusd.o \
 	  server/notify.o server/inherit.o server/reopen.o \
 	  server/upgrade.o
@@ -56,7 +56,8 @@ BENCH_OBJ = client/hellobench.o
 HTTPGET_OBJ = client/httpget.o client/http.o client/url.o client/output.o
 HTTPGET_HDR = client/httpget.h
 TEST_BIN = test/lr_test test/addr_test test/io_test test/http_test \
-	  test/cidr_test test/proxy_test test/status_test test/opt_test
+	  test/cidr_test test/proxy_test test/status_test test/opt_test \
+	  test/exec_hello
 PROGS	= server/hellod client/hello client/httpget client/hellobench
 MANS	= man/hellod.8 man/hellod.conf.5 man/hello.1 man/httpget.1 \
 	  man/hellobench.1
@@ -137,7 +138,8 @@ fuzz:
 	clang $(FUZZ_FLAGS) -o test/fuzz_http test/fuzz_http.c client/http.c \
 	    common/esc.c common/num.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_config test/fuzz_config.c \
-	    server/config.c common/addr.c common/num.c common/cidr.c
+	    server/config.c server/handler.c common/addr.c common/num.c \
+	    common/cidr.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_proxy test/fuzz_proxy.c server/proxy.c \
 	    common/num.c
 	clang $(FUZZ_FLAGS) -o test/fuzz_httpreq test/fuzz_httpreq.c \

@@ -18,9 +18,13 @@
 #include "proxy.h"
 
 #define ERR_TOOMANY	"error: too many connections\n"
+#define ADMIT_PEEK_MS	10	/* a header peeked at, and incomplete */
 
 static int	admit_read(struct worker *, int, struct linereader *, size_t *,
 		    char *, size_t);
+static ssize_t	admit_take(struct worker *, int, struct linereader *,
+		    size_t);
+static int	admit_drop(struct linereader *, int, size_t);
 static int	admit_unlogged(const struct config *, int,
 		    const struct sockaddr *);
 static int	admit_proxy(struct worker *, const struct conn *,
@@ -61,8 +65,7 @@ admit_read(struct worker *w, int fd, struct linereader *lr, size_t *have,
 		    (long long)(wait / 1000));
 		return -1;
 	}
-	if (r == -1 || (n = read(fd, lr->lr_buf + *have,
-	    lr->lr_cap - *have)) < 0) {
+	if (r == -1 || (n = admit_take(w, fd, lr, *have)) < 0) {
 		if (r != -1 && (errno == EINTR || errno == EAGAIN))
 			return 0;
 		snprintf(why, whylen, "%s", strerror(errno));
@@ -72,9 +75,51 @@ admit_read(struct worker *w, int fd, struct linereader *lr, size_t *have,
 		snprintf(why, whylen, "closed before its PROXY header");
 		return -1;
 	}
+	if (w->w_cf->cf_handler == HANDLER_EXEC) {
+		/* Peeked: all of it again, more than before or not. */
+		if ((size_t)n == *have) {
+			(void)io_wait(-1, 0, io_deadline(ADMIT_PEEK_MS));
+			return 0;
+		}
+		*have = (size_t)n;
+		return 1;
+	}
 	*have += (size_t)n;
 	lr->lr_bytes += (uint64_t)n;
 	return 1;
+}
+
+/*
+ * Read more of a PROXY header.  A program (Handler exec) reads the
+ * connection itself, so no byte past the header may be taken from it:
+ * the header is peeked at, whole, and only its length read away once
+ * it is complete (admit_drop()).
+ */
+static ssize_t
+admit_take(struct worker *w, int fd, struct linereader *lr, size_t have)
+{
+	if (w->w_cf->cf_handler == HANDLER_EXEC)
+		return recv(fd, lr->lr_buf, lr->lr_cap, MSG_PEEK);
+	return read(fd, lr->lr_buf + have, lr->lr_cap - have);
+}
+
+/* Handler exec: read away the peeked header, len bytes.  0 or -1. */
+static int
+admit_drop(struct linereader *lr, int fd, size_t len)
+{
+	ssize_t n;
+	size_t off = 0;
+
+	while (off < len) {
+		if ((n = read(fd, lr->lr_buf, len - off)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	lr->lr_bytes += len;
+	return 0;
 }
 
 /*
@@ -117,8 +162,15 @@ admit_proxy(struct worker *w, const struct conn *c, struct linereader *lr,
 		snprintf(why, whylen, "%s", ph.ph_err);
 		return -1;
 	}
-	memmove(lr->lr_buf, lr->lr_buf + ph.ph_len, have - ph.ph_len);
-	lr->lr_end = have - ph.ph_len;
+	if (w->w_cf->cf_handler == HANDLER_EXEC) {
+		if (admit_drop(lr, c->cn_fd, ph.ph_len) == -1) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			return -1;
+		}
+	} else {
+		memmove(lr->lr_buf, lr->lr_buf + ph.ph_len, have - ph.ph_len);
+		lr->lr_end = have - ph.ph_len;
+	}
 	*local = ph.ph_check;
 	if (!ph.ph_local) {
 		memcpy(client, &ph.ph_src, ph.ph_addrlen);
@@ -202,6 +254,8 @@ admit_conn(struct worker *w, const struct conn *c, struct linereader *lr,
 			log_msg(LOG_L_INFO, "%s speaks for %s", peer,
 			    st->st_client);
 	}
+	memcpy(&w->w_client, &client, sizeof(client));
+	w->w_clientlen = clientlen;
 	st->st_unlogged = admit_unlogged(cf, local,
 	    (const struct sockaddr *)&client);
 	if (cf->cf_max_per_ip > 0 &&

@@ -15,7 +15,7 @@
 #include "num.h"
 
 enum cf_type { T_INT, T_LONG, T_STR, T_LISTEN, T_FRAMING, T_LOGLEVEL,
-	T_ACCEPT, T_ONOFF, T_ALLOWS, T_ADDR };
+	T_ACCEPT, T_ONOFF, T_ALLOWS, T_ADDR, T_HANDLER };
 
 /*
  * One directive.  Each takes one value: one word, or one double-quoted
@@ -43,6 +43,7 @@ static const struct directive directives[] = {
 	{ "Framing",			T_FRAMING, OFF(cf_framing), 0, 0, 0 },
 	{ "GracefulShutdownTimeout",	T_INT, OFF(cf_graceful_timeout), 0, 86400, 0 },
 	{ "Group",			STR(cf_group) },
+	{ "Handler",			T_HANDLER, 0, 0, 0, 0 },
 	{ "IdleTimeoutUnderLoad",	T_INT, OFF(cf_idle_under_load), 0, 86400, 0 },
 	{ "LineTimeout",		T_INT, OFF(cf_line_timeout), 0, 86400, 0 },
 	{ "Listen",			T_LISTEN, 0, 0, 0, 0 },
@@ -269,6 +270,8 @@ cf_apply(struct config *cf, const struct directive *d, const char *value,
 	case T_ALLOWS:
 		return cf_allow((struct allow *)(void *)field, d->d_name, value,
 		    err, errlen);
+	case T_HANDLER:
+		return handler_parse(cf, value, err, errlen);
 	}
 	return -1;
 }
@@ -374,7 +377,11 @@ cf_value(const struct directive *d, const char *v, char *buf, size_t len,
 	const char *e, *rest, *typed = v;
 	size_t n;
 
-	if (d->d_type == T_ALLOWS) {
+	if (d->d_type == T_HANDLER) {
+		/* Words, quotes and a comment: handler_parse() splits them. */
+		e = v + strlen(v);
+		rest = e;
+	} else if (d->d_type == T_ALLOWS) {
 		/* A list of address ranges: every word up to a comment. */
 		for (e = v; *e != '\0' && !(*e == '#' && e > v &&
 		    isspace((unsigned char)e[-1])); e++)
@@ -428,7 +435,7 @@ cf_value(const struct directive *d, const char *v, char *buf, size_t len,
 int
 cf_line(struct config *cf, const char *line, char *err, size_t errlen)
 {
-	char name[64], value[MAX_PATH + 2];
+	char name[64], value[HANDLER_ARGS_MAX + 2];
 	const struct directive *d;
 	const char *p = line, *v;
 	size_t n;
@@ -505,6 +512,8 @@ cf_file(struct config *cf, const char *path, char *err, size_t errlen)
 	}
 	do {
 		lineno++;
+		snprintf(cf->cf_where, sizeof(cf->cf_where), "%s:%ld", path,
+		    lineno);
 		if ((r = cf_getline(fp, line, msg, sizeof(msg))) == 1 &&
 		    cf_line(cf, line, msg, sizeof(msg)) == -1)
 			r = -1;
@@ -537,6 +546,8 @@ cf_load(struct config *cf, const struct cmdline *cl, char *err, size_t errlen)
 			listen_seen = 1;
 			cf->cf_nlisten = 0;
 		}
+		snprintf(cf->cf_where, sizeof(cf->cf_where), "%s",
+		    cl->cl_arg[i]);
 		if (cf_line(cf, cl->cl_set[i], msg, sizeof(msg)) == -1) {
 			snprintf(err, errlen, "%s: %s", cl->cl_arg[i], msg);
 			return -1;

@@ -74,6 +74,11 @@
 
 enum framing { FRAMING_LINE, FRAMING_RAW };
 
+/* What answers a session (Handler; handler.c). */
+enum handler { HANDLER_HELLO, HANDLER_EXEC, HANDLER_MAX };
+#define HANDLER_ARGS_MAX	1024	/* bytes of PROGRAM and ARGs, NULs in */
+#define HANDLER_ARGC_MAX	64	/* PROGRAM and its ARGs */
+
 /* How idle workers share the listeners (AcceptMutex; see accept.c). */
 enum accept_mech { ACCEPT_DEFAULT, ACCEPT_EPOLL, ACCEPT_PTHREAD, ACCEPT_MAX };
 struct accept_mutex;
@@ -135,6 +140,11 @@ struct config {
 	int		 cf_has_status;
 	struct allow	 cf_status_allow;	/* StatusAllow */
 	struct allow	 cf_log_exclude;	/* LogExclude: none by default */
+	enum handler	 cf_handler;
+	char		 cf_handler_args[HANDLER_ARGS_MAX]; /* PROGRAM\0ARG\0 */
+	int		 cf_handler_argc;	/* words in cf_handler_args */
+	char		 cf_handler_at[MAX_PATH + 64];	/* where it was set */
+	char		 cf_where[MAX_PATH + 64];	/* the line being read */
 };
 
 /* The command line's directives, applied after the file's, on every load. */
@@ -193,6 +203,7 @@ struct sb_slot {
 	volatile int32_t	ss_closing;	/* in the lingering close */
 	atomic_int		ss_ipheld;	/* ss_ipkey counts (limit.c) */
 	unsigned char		ss_ipkey[16];
+	volatile uint64_t	ss_hfail[HFAIL_MAX];	/* handler failures */
 };
 
 /* A listener's accept queue, as the master last saw it. */
@@ -233,6 +244,7 @@ struct sb_header {
 	volatile uint64_t	sh_duration_ms;
 	volatile uint64_t	sh_hist[ST_BUCKETS + 1];
 	volatile uint64_t	sh_exits[ST_EXIT_MAX];
+	volatile uint64_t	sh_hfail[HFAIL_MAX];
 	/* Sampled by the master once a second (status_tick()). */
 	volatile int64_t	sh_cpu_ms[4];	/* user, sys, children's */
 	volatile int32_t	sh_nlisten;	/* those the system tells of */
@@ -287,6 +299,7 @@ enum sess_end {
 	END_TOOMANY,		/* MaxConnectionsPerIP */
 	END_BUSY,		/* IdleTimeoutUnderLoad made room */
 	END_BADPROXY,		/* no PROXY header we believe */
+	END_PROGRAM,		/* Handler exec: the program ended it */
 	END_MAX
 };
 
@@ -299,6 +312,9 @@ struct session_stats {
 	uint64_t	 st_out;
 	enum sess_end	 st_end;
 	int		 st_unlogged;	/* a health check, or LogExclude */
+	int		 st_program;	/* Handler exec: a program ran, */
+	int		 st_status;	/* ... and its wait status, */
+	int		 st_noexec;	/* ... or it could not be run */
 };
 
 /*
@@ -344,6 +360,8 @@ struct worker {
 	char			*w_in;		/* the line being read */
 	size_t			 w_incap;
 	char			*w_out;		/* the answer being sent */
+	struct sockaddr_storage	 w_client;	/* the session's client, as */
+	socklen_t		 w_clientlen;	/* admit_conn() names it */
 };
 
 /*
@@ -379,6 +397,11 @@ int	 cf_load(struct config *, const struct cmdline *, char *err,
 int	 cf_check(struct config *, char *err, size_t errlen);
 int	 cf_room(const struct config *);
 void	 cf_allow_default(struct allow *);
+
+/* handler.c */
+int	 handler_parse(struct config *, const char *value, char *err,
+	    size_t errlen);
+int	 handler_check(const struct config *, char *err, size_t errlen);
 
 /* log.c */
 void	 log_init(int level);
@@ -533,6 +556,14 @@ int	 accept_init(struct worker *);
 int	 accept_next(struct worker *, struct conn *);
 void	 accept_close(struct worker *);
 int	 accept_queued(int fd);
+
+/* exec.c */
+int	 exec_init(const struct worker *);
+void	 exec_run(struct worker *, const struct conn *,
+	    struct session_stats *);
+
+/* tcpinfo.c */
+int	 tcpinfo_bytes(int fd, int final, uint64_t *in, uint64_t *out);
 
 /* session.c */
 int	 session_init(struct worker *);

@@ -59,7 +59,7 @@ _Static_assert(sizeof(syslog_prio) / sizeof(syslog_prio[0]) == LOG_L_MAX,
     "one syslog priority for each level");
 static const char *end_words[] = {
 	"exit", "eof", "timeout", "too-long", "reset", "shutdown", "too-many",
-	"busy", "bad-proxy"
+	"busy", "bad-proxy", "program"
 };
 _Static_assert(sizeof(end_words) / sizeof(end_words[0]) == END_MAX,
     "one word per enum sess_end");
@@ -486,7 +486,7 @@ log_files(int *errfd, int *accfd, const char **errpath,
 void
 log_access(const struct session_stats *st)
 {
-	char line[512], when[64];
+	char line[512], when[64], how[32] = "";
 	struct tm tm;
 	int64_t ms;
 	int n;
@@ -496,10 +496,16 @@ log_access(const struct session_stats *st)
 	localtime_r(&st->st_start, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
 	ms = io_now() - st->st_start_ms;
-	n = snprintf(line, sizeof(line), "%s [%s] %lld.%03lld %llu %llu %llu %s\n",
+	if (st->st_noexec)
+		snprintf(how, sizeof(how), " noexec");
+	else if (st->st_program && WIFSIGNALED(st->st_status))
+		snprintf(how, sizeof(how), " signal=%d", WTERMSIG(st->st_status));
+	else if (st->st_program)
+		snprintf(how, sizeof(how), " exit=%d", WEXITSTATUS(st->st_status));
+	n = snprintf(line, sizeof(line), "%s [%s] %lld.%03lld %llu %llu %llu %s%s\n",
 	    st->st_client, when, (long long)(ms / 1000), (long long)(ms % 1000),
 	    (unsigned long long)st->st_messages, (unsigned long long)st->st_in,
-	    (unsigned long long)st->st_out, end_words[st->st_end]);
+	    (unsigned long long)st->st_out, end_words[st->st_end], how);
 	if (n <= 0 || (size_t)n >= sizeof(line))
 		return;
 	if (log_put(access_fd, LOG_WRITE, line, (size_t)n) == -1) {

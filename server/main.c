@@ -483,7 +483,8 @@ main(int argc, char *argv[])
 	clp->cl_file = file;
 	clp->cl_cwd = cwd;
 	if (cf_load(&cf, clp, err, sizeof(err)) == -1 ||
-	    priv_resolve(&cf, err, sizeof(err)) == -1) {
+	    priv_resolve(&cf, err, sizeof(err)) == -1 ||
+	    handler_check(&cf, err, sizeof(err)) == -1) {
 		if (op.op_test)
 			fprintf(stderr, "hellod: %s\nSyntax error\n", err);
 		else

@@ -572,6 +572,7 @@ master_reload(struct master *m, int graceful)
 	notify_reloading(what);
 	if (cf_load(&ncf, m->m_cl, err, sizeof(err)) == -1 ||
 	    priv_resolve(&ncf, err, sizeof(err)) == -1 ||
+	    handler_check(&ncf, err, sizeof(err)) == -1 ||
 	    master_room(m, &ncf, err, sizeof(err)) == -1 ||
 	    inherit_apply(&ncf, nfd, err, sizeof(err)) == -1 ||
 	    listen_open(&ncf, m->m_cf, m->m_ls.ls_fd, nfd, err,

@@ -285,6 +285,10 @@ sb_reap(struct scoreboard *sb, int slot)
 		sh->sh_hist[i] += ss->ss_hist[i];
 		ss->ss_hist[i] = 0;
 	}
+	for (i = 0; i < HFAIL_MAX; i++) {
+		sh->sh_hfail[i] += ss->ss_hfail[i];
+		ss->ss_hfail[i] = 0;
+	}
 	/* A worker killed while it waited no longer counts as idle. */
 	if (ss->ss_state == SB_WAITING)
 		atomic_fetch_sub(&sh->sh_idle, 1);
@@ -411,6 +415,8 @@ sb_copy_slot(const struct sb_slot *ss, struct st_snap *sn,
 	sn->sn_duration_ms += ss->ss_duration_ms;
 	for (i = 0; i <= ST_BUCKETS; i++)
 		sn->sn_hist[i] += ss->ss_hist[i];
+	for (i = 0; i < HFAIL_MAX; i++)
+		sn->sn_hfail[i] += ss->ss_hfail[i];
 }
 
 /* The header's part of a snapshot: totals so far, the master's figures. */
@@ -438,6 +444,8 @@ sb_copy_header(const struct sb_header *sh, struct st_snap *sn)
 		sn->sn_hist[i] = sh->sh_hist[i];
 	for (i = 0; i < ST_EXIT_MAX; i++)
 		sn->sn_exits[i] = sh->sh_exits[i];
+	for (i = 0; i < HFAIL_MAX; i++)
+		sn->sn_hfail[i] = sh->sh_hfail[i];
 	for (i = 0; i < 4; i++)
 		sn->sn_cpu[i] = (double)sh->sh_cpu_ms[i] / 1000;
 	n = sh->sh_nlisten;

@@ -60,6 +60,12 @@ enum st_exit {
 	ST_EXIT_MAX
 };
 
+/* Why a handler failed a session (hellod_handler_failures_total). */
+enum st_hfail {
+	HFAIL_EXEC,		/* Handler exec: the program could not run */
+	HFAIL_MAX
+};
+
 struct st_worker {
 	pid_t		 sw_pid;
 	uint32_t	 sw_generation;
@@ -102,6 +108,7 @@ struct st_snap {
 	uint64_t	 sn_duration_ms;	/* of finished sessions */
 	uint64_t	 sn_hist[ST_BUCKETS + 1];	/* not cumulative */
 	uint64_t	 sn_exits[ST_EXIT_MAX];
+	uint64_t	 sn_hfail[HFAIL_MAX];	/* handler failures */
 	double		 sn_cpu[4];	/* user, system, children's user, system */
 	double		 sn_load[3];	/* -1 when unknown */
 	int		 sn_nlisten;
@@ -113,6 +120,7 @@ struct st_snap {
 /* statustext.c */
 extern const double	 st_bucket_le[ST_BUCKETS];	/* seconds */
 extern const char	*st_exit_word[ST_EXIT_MAX];
+extern const char	*st_hfail_word[HFAIL_MAX];
 int	 st_bucket(int64_t ms);
 void	 st_auto(const struct st_snap *, FILE *);
 void	 st_full(const struct st_snap *, FILE *);

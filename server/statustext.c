@@ -27,6 +27,9 @@ const char *st_exit_word[ST_EXIT_MAX] = {
 	"normal", "error", "signal", "crash_at_start", "watchdog"
 };
 
+/* The reason labels of hellod_handler_failures_total. */
+const char *st_hfail_word[HFAIL_MAX] = { "exec" };
+
 struct st_counts {
 	unsigned	 busy, graceful, idle, starting, open;
 	unsigned	 procs;		/* worker processes */
@@ -434,6 +437,13 @@ st_metrics(const struct st_snap *sn, FILE *fp)
 	for (i = 0; i < ST_EXIT_MAX; i++)
 		fprintf(fp, "hellod_worker_exits_total{reason=\"%s\"} %llu\n",
 		    st_exit_word[i], (unsigned long long)sn->sn_exits[i]);
+	fputs("# HELP hellod_handler_failures_total Sessions a handler "
+	    "failed, by why.\n# TYPE hellod_handler_failures_total counter\n",
+	    fp);
+	for (i = 0; i < HFAIL_MAX; i++)
+		fprintf(fp, "hellod_handler_failures_total{reason=\"%s\"} "
+		    "%llu\n", st_hfail_word[i],
+		    (unsigned long long)sn->sn_hfail[i]);
 	fprintf(fp, "# HELP hellod_generation Restarts since the server "
 	    "started.\n# TYPE hellod_generation gauge\nhellod_generation %lu\n",
 	    (unsigned long)sn->sn_generation);

@@ -55,6 +55,8 @@ wake_sig(int sig)
 		got_usr2 = 1;
 	else if (sig == SIGURG)
 		got_urg = 1;
+	else if (sig == SIGCHLD)
+		;	/* Handler exec's program: the byte wakes the watch */
 	else
 		got_usr1 = 1;
 	got_news = 1;
@@ -116,8 +118,10 @@ wake_init(struct worker *w)
 	sigaction(SIGTTIN, &sa, NULL);
 	sigaction(SIGTTOU, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
+	sa.sa_handler = wake_sig;
+	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = 0;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	return 0;

@@ -71,6 +71,8 @@ worker_setup(struct worker *w, const struct worker_ctx *wc)
 		w->w_tickms = w->w_beatms;
 	if (session_init(w) == -1)
 		fatal("session buffers");
+	if (w->w_cf->cf_handler == HANDLER_EXEC && exec_init(w) == -1)
+		fatal("Handler exec setup");
 	if (accept_init(w) == -1)
 		fatal("accept setup");
 	w->w_slot->ss_pid = getpid();
@@ -105,7 +107,10 @@ worker_serve(struct worker *w, struct conn *c)
 	wake_tick_start(w);
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "accepted from %s", st.st_client);
-	session_run(w, c, &st);
+	if (w->w_cf->cf_handler == HANDLER_EXEC)
+		exec_run(w, c, &st);
+	else
+		session_run(w, c, &st);
 	close(c->cn_fd);
 	if (log_enabled(LOG_L_INFO))
 		log_msg(LOG_L_INFO, "connection from %s closed (%s)",
