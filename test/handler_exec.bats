@@ -249,7 +249,7 @@ exec_hellod() {
 	worker=$(serving_worker "$PORT")
 	SECONDS=0
 	stop_hellod
-	[ "$SECONDS" -le 3 ]
+	[ "$SECONDS" -lt 8 ]
 	wait_until 5 said a closed
 	pid_gone "$worker"
 }
